@@ -1,0 +1,148 @@
+package io.github.imsg4j.core;
+
+import java.time.Duration;
+import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a channel speaks and how much it may hold. Immutable; start from {@link #defaults()} and change
+ * fields with the {@code with…} methods, each of which validates its value.
+ *
+ * @param wireFormat the header generation spoken on the channel
+ * @param maxMessageSize the largest message accepted or sent, header included (16384 by default)
+ * @param fdPassing whether received file descriptors are accepted ({@code imsgbuf_allow_fdpass}); when off,
+ *        the kernel discards them and messages that claim one arrive without it
+ * @param writeQueueLimit the most bytes queued for sending before senders must wait or fail; one message is
+ *        always accepted into an empty queue
+ * @param sendTimeout how long a send waits for room in a full write queue; zero fails at once
+ * @param receiveQueueCapacity for channels without a listener: messages held for {@link ImsgChannel#receive}
+ *        before the channel stops reading from the socket
+ * @param closeTimeout how long an orderly {@link ImsgChannel#close()} waits for the write queue to drain
+ * @param eventLoops the event loops serving the channel, or {@code null} for the process-wide shared ones
+ */
+public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean fdPassing, long writeQueueLimit,
+		Duration sendTimeout, int receiveQueueCapacity, Duration closeTimeout, @Nullable ImsgEventLoops eventLoops) {
+
+	private static final ChannelOptions DEFAULTS = new ChannelOptions(WireFormat.CURRENT,
+			WireFormat.DEFAULT_MAX_MESSAGE_SIZE, false, 4L * 1024 * 1024, Duration.ofSeconds(30), 4096,
+			Duration.ofSeconds(5), null);
+
+	/**
+	 * Validates every field.
+	 *
+	 * @param wireFormat the header generation
+	 * @param maxMessageSize the largest message, header included
+	 * @param fdPassing whether received descriptors are accepted
+	 * @param writeQueueLimit bytes queued before back-pressure
+	 * @param sendTimeout wait for room in a full queue
+	 * @param receiveQueueCapacity messages held for {@code receive}
+	 * @param closeTimeout wait for the queue to drain on close
+	 * @param eventLoops the loops to use, {@code null} for the shared ones
+	 */
+	public ChannelOptions {
+		Objects.requireNonNull(wireFormat, "wireFormat");
+		wireFormat.checkMaxMessageSize(maxMessageSize);
+		if (writeQueueLimit < maxMessageSize) {
+			throw new IllegalArgumentException("writeQueueLimit " + writeQueueLimit
+					+ " must be at least the max message size " + maxMessageSize);
+		}
+		requireNonNegative("sendTimeout", sendTimeout);
+		requireNonNegative("closeTimeout", closeTimeout);
+		if (receiveQueueCapacity < 1) {
+			throw new IllegalArgumentException("receiveQueueCapacity must be at least 1, got " + receiveQueueCapacity);
+		}
+	}
+
+	private static void requireNonNegative(String name, Duration value) {
+		if (Objects.requireNonNull(value, name).isNegative()) {
+			throw new IllegalArgumentException(name + " must not be negative, got " + value);
+		}
+	}
+
+	/**
+	 * OpenBSD's defaults: current wire format, 16384-byte messages, no fd passing; a 4 MiB write queue, 30 s
+	 * send timeout, 4096 queued received messages, 5 s close timeout, the shared event loops.
+	 *
+	 * @return the default options
+	 */
+	public static ChannelOptions defaults() {
+		return DEFAULTS;
+	}
+
+	/**
+	 * @param wire the header generation
+	 * @return a copy with that wire format (the max message size is re-checked against it)
+	 */
+	public ChannelOptions withWireFormat(WireFormat wire) {
+		return new ChannelOptions(wire, this.maxMessageSize, this.fdPassing, this.writeQueueLimit, this.sendTimeout,
+				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+	}
+
+	/**
+	 * @param max the largest message, header included, as {@code imsgbuf_set_maxsize} checks it
+	 * @return a copy with that maximum; the write queue limit grows to hold at least one such message
+	 */
+	public ChannelOptions withMaxMessageSize(int max) {
+		return new ChannelOptions(this.wireFormat, max, this.fdPassing, Math.max(this.writeQueueLimit, max),
+				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+	}
+
+	/**
+	 * @param enabled whether received descriptors are accepted
+	 * @return a copy with fd passing on or off
+	 */
+	public ChannelOptions withFdPassing(boolean enabled) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, enabled, this.writeQueueLimit, this.sendTimeout,
+				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+	}
+
+	/**
+	 * @param bytes the most bytes queued for sending
+	 * @return a copy with that write queue limit
+	 */
+	public ChannelOptions withWriteQueueLimit(long bytes) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, bytes, this.sendTimeout,
+				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+	}
+
+	/**
+	 * @param timeout how long a send waits for room; zero fails at once
+	 * @return a copy with that send timeout
+	 */
+	public ChannelOptions withSendTimeout(Duration timeout) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit, timeout,
+				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+	}
+
+	/**
+	 * @param capacity messages held for {@code receive} before reading pauses
+	 * @return a copy with that capacity
+	 */
+	public ChannelOptions withReceiveQueueCapacity(int capacity) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
+				this.sendTimeout, capacity, this.closeTimeout, this.eventLoops);
+	}
+
+	/**
+	 * @param timeout how long an orderly close waits for queued messages to be written
+	 * @return a copy with that close timeout
+	 */
+	public ChannelOptions withCloseTimeout(Duration timeout) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
+				this.sendTimeout, this.receiveQueueCapacity, timeout, this.eventLoops);
+	}
+
+	/**
+	 * @param loops the event loops to serve the channel, {@code null} for the shared ones
+	 * @return a copy using those loops
+	 */
+	public ChannelOptions withEventLoops(@Nullable ImsgEventLoops loops) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
+				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, loops);
+	}
+
+	ImsgEventLoops loops() {
+		return (this.eventLoops != null) ? this.eventLoops : ImsgEventLoops.shared();
+	}
+}

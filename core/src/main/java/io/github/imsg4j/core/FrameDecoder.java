@@ -1,0 +1,202 @@
+package io.github.imsg4j.core;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.function.Consumer;
+
+import io.github.imsg4j.core.internal.Transport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns the byte stream and descriptors of one connection into messages, with OpenBSD's checks.
+ *
+ * <p><b>Which message gets which descriptor.</b> A sender puts a message's descriptor on the {@code sendmsg}
+ * that carries the message's first byte, and Linux hands the descriptors of one {@code sendmsg} to the one
+ * {@code recvmsg} that reads its first byte. So each descriptor is kept with the stream range of the read
+ * it came with, and goes to the first message that claims one ({@code IMSGF_HASFD} or
+ * {@code IMSG_FD_MARK}) and starts in that range. This is what the current generation's C code does within
+ * a read, made exact across reads; the classic C code takes the oldest queued descriptor, which comes to
+ * the same for any sender that follows the rule. Only one descriptor per read is kept, as in C; extras are
+ * closed at once. A descriptor no message can claim any more, because the stream has moved past its range,
+ * is closed; a claiming message whose descriptor never came is delivered without one.
+ *
+ * <p>Runs on the channel's event-loop thread only.
+ */
+final class FrameDecoder {
+
+	/** Read results. */
+	enum Result {
+		/** The read filled the buffer: more may be waiting. */
+		MORE,
+		/** The socket had no more for now. */
+		DRAINED,
+		/** The peer closed the connection. */
+		EOF
+	}
+
+	private record ReceivedFd(FileDescriptor fd, long from, long to) {
+	}
+
+	private final String origin;
+
+	private final WireFormat wire;
+
+	private final int maxSize;
+
+	/** Bytes of an incomplete message, carried to the next read. */
+	private byte @Nullable [] partial;
+
+	/** Stream offset of the first byte not yet decoded (the start of {@link #partial}). */
+	private long base;
+
+	private final ArrayDeque<ReceivedFd> fds = new ArrayDeque<>(2);
+
+	FrameDecoder(String origin, WireFormat wire, int maxSize) {
+		this.origin = origin;
+		this.wire = wire;
+		this.maxSize = maxSize;
+	}
+
+	/**
+	 * One read from the transport into {@code buf}, then delivery of every complete message in order.
+	 *
+	 * @throws ImsgProtocolException on a bad header (after delivering the messages before it) or when the
+	 *         peer closed in the middle of a message
+	 * @throws IOException on a socket error
+	 */
+	Result readFrom(Transport transport, ByteBuffer buf, Consumer<Imsg> sink) throws IOException {
+		buf.clear();
+		byte[] carried = this.partial;
+		if (carried != null) {
+			buf.put(carried);
+			this.partial = null;
+		}
+		long from = this.base + buf.position();
+		int n = 0;
+		try {
+			n = transport.read(buf);
+		}
+		finally {
+			adopt(transport.takeReceivedFds(), from, from + Math.max(n, 0));
+		}
+		decode(buf, sink);
+		if (n < 0) {
+			if (this.partial != null) {
+				throw new ImsgProtocolException(this.origin + ": connection closed in the middle of a message ("
+						+ this.partial.length + " bytes of it received" + describePartial() + ")");
+			}
+			return Result.EOF;
+		}
+		return buf.hasRemaining() ? Result.DRAINED : Result.MORE;
+	}
+
+	private String describePartial() {
+		byte[] p = this.partial;
+		if (p == null || p.length < WireFormat.HEADER_SIZE) {
+			return ", header incomplete";
+		}
+		ByteBuffer b = ByteBuffer.wrap(p).order(ByteOrder.nativeOrder());
+		return ", header " + this.wire.decodeHeader(b, 0);
+	}
+
+	private void adopt(FileDescriptor[] received, long from, long to) {
+		for (int i = 0; i < received.length; i++) {
+			FileDescriptor fd = received[i];
+			// One descriptor per message and per read, as imsg's recvmsg keeps only the first of a cmsg.
+			if (i == 0 && to > from && fd.valid()) {
+				this.fds.addLast(new ReceivedFd(fd, from, to));
+			}
+			else {
+				Fds.closeQuietly(fd);
+			}
+		}
+	}
+
+	private void decode(ByteBuffer buf, Consumer<Imsg> sink) {
+		int end = buf.position();
+		int complete = 0;
+		ImsgProtocolException error = null;
+		while (end - complete >= WireFormat.HEADER_SIZE) {
+			int len = this.wire.length(buf, complete);
+			if (len < WireFormat.HEADER_SIZE || len > this.maxSize) {
+				error = new ImsgProtocolException(this.origin + ": bad imsg header at stream offset "
+						+ (this.base + complete) + ": len " + len + " is "
+						+ ((len < WireFormat.HEADER_SIZE) ? "below the " + WireFormat.HEADER_SIZE + "-byte header"
+								: "above the channel's maximum of " + this.maxSize)
+						+ " (" + this.wire.name().toLowerCase() + " header " + this.wire.decodeHeader(buf, complete)
+						+ ")");
+				break;
+			}
+			if (end - complete < len) {
+				break;
+			}
+			complete += len;
+		}
+		if (complete > 0) {
+			deliver(buf, complete, sink);
+		}
+		this.base += complete;
+		closeUnclaimable();
+		if (error != null) {
+			throw error;
+		}
+		if (complete < end) {
+			byte[] rest = new byte[end - complete];
+			buf.get(complete, rest);
+			this.partial = rest;
+		}
+	}
+
+	/** Copies the complete messages out of the shared buffer once, and hands out views of that copy. */
+	private void deliver(ByteBuffer buf, int complete, Consumer<Imsg> sink) {
+		byte[] copy = new byte[complete];
+		buf.get(0, copy);
+		ByteBuffer heap = ByteBuffer.wrap(copy).order(ByteOrder.nativeOrder());
+		int at = 0;
+		while (at < complete) {
+			int len = this.wire.length(heap, at);
+			boolean claims = this.wire.claimsFd(heap, at);
+			FileDescriptor fd = claims ? claim(this.base + at) : null;
+			sink.accept(new Imsg(this.origin, heap.getInt(at), heap.getInt(at + 8), heap.getInt(at + 12),
+					heap.slice(at + WireFormat.HEADER_SIZE, len - WireFormat.HEADER_SIZE), claims, fd));
+			at += len;
+		}
+	}
+
+	private @Nullable FileDescriptor claim(long messageStart) {
+		Iterator<ReceivedFd> it = this.fds.iterator();
+		while (it.hasNext()) {
+			ReceivedFd r = it.next();
+			if (r.from() > messageStart) {
+				return null;
+			}
+			if (messageStart < r.to()) {
+				it.remove();
+				return r.fd();
+			}
+		}
+		return null;
+	}
+
+	/** Closes descriptors whose read range lies wholly before the next message: no message can claim them. */
+	private void closeUnclaimable() {
+		ReceivedFd first;
+		while ((first = this.fds.peekFirst()) != null && first.to() <= this.base) {
+			this.fds.removeFirst();
+			Fds.closeQuietly(first.fd());
+		}
+	}
+
+	/** Closes every descriptor still held and forgets partial data; the connection is gone. */
+	void dispose() {
+		ReceivedFd r;
+		while ((r = this.fds.pollFirst()) != null) {
+			Fds.closeQuietly(r.fd());
+		}
+		this.partial = null;
+	}
+}

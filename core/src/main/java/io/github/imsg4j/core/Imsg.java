@@ -1,0 +1,242 @@
+package io.github.imsg4j.core;
+
+import java.io.FileDescriptor;
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A received message: header fields, a read-only view of its payload, and at most one file descriptor.
+ *
+ * <p>The descriptor has exactly one owner. The message owns it until the application calls {@link #takeFd()},
+ * which transfers it to the application; {@link #close()} closes a descriptor nobody took. A message whose
+ * header claimed a descriptor that never arrived (fd passing failed, or was refused by the channel's
+ * options) is delivered without one, as OpenBSD does ({@code imsg_get_fd()} returns -1): {@link #fdLost()}
+ * says so, and {@link #takeFd()} fails with a message saying so.
+ *
+ * <p>Header fields and payload never change; the payload is shared, not copied, by every view.
+ */
+public final class Imsg implements AutoCloseable {
+
+	private static final Cleaner CLEANER = Cleaner.create();
+
+	private final String origin;
+
+	private final int type;
+
+	private final int peerid;
+
+	private final int pid;
+
+	private final ByteBuffer payload;
+
+	private final boolean claimsFd;
+
+	private final boolean fdArrived;
+
+	private final AtomicReference<@Nullable FileDescriptor> fd;
+
+	private final Cleaner.@Nullable Cleanable cleanable;
+
+	/**
+	 * Creates a message. Channels create them as they decode; tests and forwarding code may too.
+	 *
+	 * @param origin where the message came from, for error messages (e.g. the channel's name)
+	 * @param type message type
+	 * @param peerid peer id
+	 * @param pid process id from the header
+	 * @param payload the payload bytes between position and limit, shared, not copied
+	 * @param claimsFd whether the header claimed a descriptor
+	 * @param fd the descriptor that came with the message, owned by the message from now on, or {@code null}
+	 */
+	public Imsg(String origin, int type, int peerid, int pid, ByteBuffer payload, boolean claimsFd,
+			@Nullable FileDescriptor fd) {
+		this.origin = origin;
+		this.type = type;
+		this.peerid = peerid;
+		this.pid = pid;
+		this.payload = payload.slice().asReadOnlyBuffer();
+		this.claimsFd = claimsFd;
+		this.fdArrived = fd != null;
+		this.fd = new AtomicReference<>(fd);
+		// A safety net only: a message dropped without close() still gives its descriptor back to the system.
+		this.cleanable = (fd != null) ? CLEANER.register(this, new CloseUntaken(this.fd)) : null;
+	}
+
+	/**
+	 * The message type ({@code imsg_get_type}).
+	 *
+	 * @return the type's 32 bits
+	 */
+	public int type() {
+		return this.type;
+	}
+
+	/**
+	 * The peer id ({@code imsg_get_id}).
+	 *
+	 * @return the peer id's 32 bits
+	 */
+	public int peerId() {
+		return this.peerid;
+	}
+
+	/**
+	 * The pid written in the header by the sender ({@code imsg_get_pid}); unlike
+	 * {@link PeerCredentials#pid()}, the sender chooses it.
+	 *
+	 * @return the header's pid
+	 */
+	public int pid() {
+		return this.pid;
+	}
+
+	/**
+	 * The payload length, header excluded ({@code imsg_get_len}).
+	 *
+	 * @return the number of payload bytes
+	 */
+	public int length() {
+		return this.payload.limit();
+	}
+
+	/**
+	 * A read-only view of the whole payload; nothing is copied.
+	 *
+	 * @return a buffer with position 0 and limit {@link #length()}
+	 */
+	public ByteBuffer payload() {
+		return this.payload.duplicate();
+	}
+
+	/**
+	 * A reader over the whole payload, for the {@code ibuf_get_*} family of reads.
+	 *
+	 * @return a new reader at offset 0
+	 */
+	public PayloadReader reader() {
+		return PayloadReader.of(this.payload);
+	}
+
+	/**
+	 * A reader over a payload that must be exactly {@code len} bytes long, as {@code imsg_get_data} demands
+	 * for a fixed structure.
+	 *
+	 * @param len the exact payload length expected
+	 * @return a reader at offset 0
+	 * @throws ImsgPayloadException naming the message, the expected and the actual length otherwise
+	 */
+	public PayloadReader data(int len) {
+		if (length() != len) {
+			throw new ImsgPayloadException(describe() + ": payload length mismatch: expected exactly " + len
+					+ " bytes, got " + length());
+		}
+		return reader();
+	}
+
+	/**
+	 * A copy of the payload.
+	 *
+	 * @return a new array with the payload bytes
+	 */
+	public byte[] bytes() {
+		byte[] copy = new byte[length()];
+		this.payload.get(0, copy);
+		return copy;
+	}
+
+	/**
+	 * Whether the header claimed a file descriptor ({@code IMSGF_HASFD} or {@code IMSG_FD_MARK}).
+	 *
+	 * @return {@code true} if the sender said a descriptor comes with this message
+	 */
+	public boolean claimsFd() {
+		return this.claimsFd;
+	}
+
+	/**
+	 * Whether the header claimed a descriptor that never arrived: fd passing failed, or this channel does not
+	 * accept descriptors.
+	 *
+	 * @return {@code true} if a descriptor was claimed but none came
+	 */
+	public boolean fdLost() {
+		return this.claimsFd && !this.fdArrived;
+	}
+
+	/**
+	 * Whether the message still holds a descriptor that can be taken.
+	 *
+	 * @return {@code true} until the descriptor is taken or the message closed
+	 */
+	public boolean hasFd() {
+		return this.fd.get() != null;
+	}
+
+	/**
+	 * Takes the descriptor: from now on the caller owns it and must close it (e.g. with {@link Fds#close} or by
+	 * wrapping it in a stream).
+	 *
+	 * @return the descriptor
+	 * @throws ImsgFdException when the message has none: it claimed none, the claimed one never arrived, or it
+	 *         was already taken or closed
+	 */
+	public FileDescriptor takeFd() {
+		FileDescriptor taken = this.fd.getAndSet(null);
+		if (taken == null) {
+			String why;
+			if (!this.claimsFd) {
+				why = "carries no file descriptor (its header claims none)";
+			}
+			else if (!this.fdArrived) {
+				why = "claimed a file descriptor that never arrived (fd passing failed or is not enabled on this channel)";
+			}
+			else {
+				why = "has no file descriptor left: it was already taken or the message was closed";
+			}
+			throw new ImsgFdException(describe() + " " + why);
+		}
+		if (this.cleanable != null) {
+			this.cleanable.clean();
+		}
+		return taken;
+	}
+
+	/** Closes the descriptor if nobody took it. Closing twice does nothing. */
+	@Override
+	public void close() {
+		FileDescriptor left = this.fd.getAndSet(null);
+		if (left != null) {
+			Fds.closeQuietly(left);
+		}
+		if (this.cleanable != null) {
+			this.cleanable.clean();
+		}
+	}
+
+	private String describe() {
+		return "message type " + Integer.toUnsignedString(this.type) + " (len " + length() + ", peerid "
+				+ Integer.toUnsignedString(this.peerid) + ", pid " + this.pid + ") from " + this.origin;
+	}
+
+	@Override
+	public String toString() {
+		return "Imsg[type=" + Integer.toUnsignedString(this.type) + ", len=" + length() + ", peerid="
+				+ Integer.toUnsignedString(this.peerid) + ", pid=" + this.pid
+				+ (this.claimsFd ? (this.fdArrived ? ", fd" : ", fd lost") : "") + "]";
+	}
+
+	/** Closes a descriptor nobody took; holds no reference to the message. */
+	private record CloseUntaken(AtomicReference<@Nullable FileDescriptor> fd) implements Runnable {
+
+		@Override
+		public void run() {
+			FileDescriptor left = this.fd.getAndSet(null);
+			if (left != null) {
+				Fds.closeQuietly(left);
+			}
+		}
+	}
+}

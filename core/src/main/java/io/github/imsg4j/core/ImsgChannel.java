@@ -1,0 +1,838 @@
+package io.github.imsg4j.core;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.github.imsg4j.core.internal.EventLoop;
+import io.github.imsg4j.core.internal.JunixTransport;
+import io.github.imsg4j.core.internal.Transport;
+import io.github.imsg4j.core.internal.WriteQueue;
+import org.jspecify.annotations.Nullable;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+
+/**
+ * One imsg connection over a UNIX stream socket: the {@code imsgbuf} of OpenBSD's API.
+ *
+ * <p><b>Sending.</b> {@link #compose} and its relatives queue a message ({@code imsg_compose}); queued
+ * messages are written in batches by the channel's event loop soon after, or at once by {@link #flush()}.
+ * The queue is bounded ({@link ChannelOptions#writeQueueLimit()}): a sender waits for room for up to
+ * {@link ChannelOptions#sendTimeout()}, or uses {@link #tryCompose} to learn that the queue is full. All
+ * sending methods are thread-safe.
+ *
+ * <p><b>Receiving.</b> A channel made with an {@link ImsgListener} hands it every message on its event-loop
+ * thread. A channel made without one queues messages for {@link #receive(Duration)}, and stops reading
+ * from the socket while {@link ChannelOptions#receiveQueueCapacity()} messages wait.
+ *
+ * <p><b>Closing.</b> {@link #close()} stops new sends, flushes what is queued (up to
+ * {@link ChannelOptions#closeTimeout()}) and closes; {@link #abort()} closes at once and discards the queue.
+ * Either way every descriptor the channel owns is closed. A protocol error or socket error closes this
+ * channel only.
+ */
+public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
+
+	private static final System.Logger LOG = System.getLogger(ImsgChannel.class.getName());
+
+	private static final int OWN_PID = (int) ProcessHandle.current().pid();
+
+	private static final AtomicInteger IDS = new AtomicInteger();
+
+	private static final Object END = new Object();
+
+	private static final int OPEN = 0;
+
+	private static final int CLOSING = 1;
+
+	private static final int CLOSED = 2;
+
+	private final Transport transport;
+
+	private final EventLoop loop;
+
+	private final ChannelOptions options;
+
+	private final String name;
+
+	private final FrameDecoder decoder;
+
+	private final @Nullable ImsgListener listener;
+
+	/** Messages for {@link #receive}, then {@link #END}; {@code null} when a listener takes them. */
+	private final @Nullable LinkedBlockingQueue<Object> inbox;
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	/** Signalled whenever the write queue shrinks or the channel closes. */
+	private final Condition drained = this.lock.newCondition();
+
+	private final WriteQueue queue = new WriteQueue();
+
+	private volatile int state = OPEN;
+
+	private volatile @Nullable Throwable closeCause;
+
+	private final AtomicBoolean flushScheduled = new AtomicBoolean();
+
+	private final Runnable flushTask = this::flushFromLoop;
+
+	private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+
+	/** Loop thread only. */
+	private @Nullable SelectionKey key;
+
+	private volatile boolean readSuspended;
+
+	ImsgChannel(Transport transport, ChannelOptions options, @Nullable ImsgListener listener, String origin) {
+		this.transport = transport;
+		this.options = options;
+		this.loop = options.loops().next();
+		this.name = "imsg#" + IDS.incrementAndGet() + "[" + origin + ", peer " + transport.peerCredentials() + "]";
+		this.decoder = new FrameDecoder(this.name, options.wireFormat(), options.maxMessageSize());
+		this.listener = listener;
+		this.inbox = (listener == null) ? new LinkedBlockingQueue<>() : null;
+		this.loop.execute(this::register);
+	}
+
+	/**
+	 * Connects to a listening socket; received messages wait for {@link #receive}.
+	 *
+	 * @param path the socket's path
+	 * @param options how to speak
+	 * @return the connected channel
+	 * @throws ImsgIoException when the connection fails
+	 */
+	public static ImsgChannel connect(Path path, ChannelOptions options) {
+		return connect(path, options, null);
+	}
+
+	/**
+	 * Connects to a listening socket.
+	 *
+	 * @param path the socket's path
+	 * @param options how to speak
+	 * @param listener who receives messages, or {@code null} to queue them for {@link #receive}
+	 * @return the connected channel
+	 * @throws ImsgIoException when the connection fails
+	 */
+	public static ImsgChannel connect(Path path, ChannelOptions options, @Nullable ImsgListener listener) {
+		AFUNIXSocketChannel socket = null;
+		try {
+			socket = AFUNIXSocketChannel.open();
+			socket.connect(AFUNIXSocketAddress.of(path));
+			return new ImsgChannel(new JunixTransport(socket, options.fdPassing()), options, listener, path.toString());
+		}
+		catch (IOException ex) {
+			closeQuietly(socket);
+			throw new ImsgIoException("cannot connect to " + path + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * A connected pair of channels in this process, as {@code socketpair(2)} gives, both speaking the same options.
+	 *
+	 * @param options how both ends speak
+	 * @param first the first end's listener, or {@code null} to queue for {@link #receive}
+	 * @param second the second end's listener, or {@code null} to queue for {@link #receive}
+	 * @return both ends
+	 */
+	public static Pair pair(ChannelOptions options, @Nullable ImsgListener first, @Nullable ImsgListener second) {
+		AFUNIXSocketChannel one = null;
+		AFUNIXSocketChannel two = null;
+		ImsgChannel a = null;
+		try {
+			// Not openSocketChannelPair(): junixsocket 2.11.0 leaks the two sockets it opens before socketpair(2)
+			// replaces them. A connection through a private abstract-namespace listener gives the same pair.
+			AFUNIXSocketAddress rendezvous = AFUNIXSocketAddress.inAbstractNamespace(
+					"imsg4j-pair-" + OWN_PID + "-" + IDS.incrementAndGet() + "-" + System.nanoTime());
+			try (AFUNIXServerSocketChannel listener = AFUNIXServerSocketChannel.open()) {
+				listener.bind(rendezvous, 1);
+				one = AFUNIXSocketChannel.open(rendezvous);
+				two = listener.accept();
+			}
+			a = new ImsgChannel(new JunixTransport(one, options.fdPassing()), options, first, "pair-1");
+			ImsgChannel b = new ImsgChannel(new JunixTransport(two, options.fdPassing()), options, second, "pair-2");
+			return new Pair(a, b);
+		}
+		catch (IOException ex) {
+			if (a != null) {
+				a.abort();
+			}
+			closeQuietly(one);
+			closeQuietly(two);
+			throw new ImsgIoException("cannot create a socket pair: " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * A connected pair with both ends queueing for {@link #receive}.
+	 *
+	 * @param options how both ends speak
+	 * @return both ends
+	 */
+	public static Pair pair(ChannelOptions options) {
+		return pair(options, null, null);
+	}
+
+	static void closeQuietly(@Nullable AutoCloseable c) {
+		if (c != null) {
+			try {
+				c.close();
+			}
+			catch (Exception ex) {
+				// already failing
+			}
+		}
+	}
+
+	/** Both ends of a {@link #pair}. @param first one end @param second the other end */
+	public record Pair(ImsgChannel first, ImsgChannel second) implements AutoCloseable {
+
+		/** Aborts both ends. */
+		@Override
+		public void close() {
+			this.first.abort();
+			this.second.abort();
+		}
+	}
+
+	// ---------------------------------------------------------------- identity
+
+	/**
+	 * A name for logs and error messages: a number, the path or origin, and the peer's credentials.
+	 *
+	 * @return the channel's name
+	 */
+	public String name() {
+		return this.name;
+	}
+
+	/**
+	 * The peer's credentials, read from the kernel once when the connection was made.
+	 *
+	 * @return pid, uid, gid and groups of the peer
+	 */
+	public PeerCredentials peerCredentials() {
+		return this.transport.peerCredentials();
+	}
+
+	/**
+	 * The options the channel was made with.
+	 *
+	 * @return the options
+	 */
+	public ChannelOptions options() {
+		return this.options;
+	}
+
+	/**
+	 * @return the wire format spoken on this channel
+	 */
+	public WireFormat wireFormat() {
+		return this.options.wireFormat();
+	}
+
+	/**
+	 * @return the largest message sent or accepted, header included
+	 */
+	public int maxMessageSize() {
+		return this.options.maxMessageSize();
+	}
+
+	/**
+	 * @return {@code true} until the channel starts closing
+	 */
+	public boolean isOpen() {
+		return this.state == OPEN;
+	}
+
+	/**
+	 * Completes when the channel has closed: normally after an orderly close by either side, exceptionally with
+	 * the error that closed it.
+	 *
+	 * @return the future
+	 */
+	public CompletableFuture<Void> closeFuture() {
+		return this.closeFuture;
+	}
+
+	@Override
+	public String toString() {
+		return this.name;
+	}
+
+	// ---------------------------------------------------------------- sending
+
+	/**
+	 * Queues a message made of the given parts ({@code imsg_composev}), waiting for room for up to the send
+	 * timeout. A pid of 0 is replaced by this process's pid, as imsg does.
+	 *
+	 * @param type message type
+	 * @param peerid peer id
+	 * @param pid process id to put in the header, 0 for this process's
+	 * @param fd a descriptor to send with the message, or {@code null}; on success the channel owns it as
+	 *        {@link OutboundFd} says, on failure it stays the caller's
+	 * @param parts the payload, in order; their remaining bytes are copied, their positions left alone
+	 * @throws ImsgSizeException when the message would exceed the maximum size
+	 * @throws ImsgQueueFullException when no room came within the send timeout
+	 * @throws ImsgClosedException when the channel is closed or closing
+	 */
+	public void compose(int type, int peerid, int pid, @Nullable OutboundFd fd, ByteBuffer... parts) {
+		enqueue(type, peerid, pid, fd, parts, this.options.sendTimeout().toNanos());
+	}
+
+	/**
+	 * Like {@link #compose}, but never waits.
+	 *
+	 * @param type message type
+	 * @param peerid peer id
+	 * @param pid process id to put in the header, 0 for this process's
+	 * @param fd a descriptor to send, or {@code null}; stays the caller's if this returns {@code false}
+	 * @param parts the payload, in order
+	 * @return {@code false} if the write queue is full
+	 */
+	public boolean tryCompose(int type, int peerid, int pid, @Nullable OutboundFd fd, ByteBuffer... parts) {
+		try {
+			enqueue(type, peerid, pid, fd, parts, 0);
+			return true;
+		}
+		catch (ImsgQueueFullException ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * Queues a message with peer id 0 and this process's pid.
+	 *
+	 * @param type message type
+	 * @param payload the payload
+	 */
+	public void send(int type, byte[] payload) {
+		compose(type, 0, 0, null, ByteBuffer.wrap(payload));
+	}
+
+	/**
+	 * Starts a message to fill piece by piece ({@code imsg_create}); {@link ImsgBuilder#close()} queues it.
+	 *
+	 * @param type message type
+	 * @param peerid peer id
+	 * @param pid process id to put in the header, 0 for this process's
+	 * @param fd a descriptor to send, or {@code null}
+	 * @return the builder
+	 */
+	public ImsgBuilder create(int type, int peerid, int pid, @Nullable OutboundFd fd) {
+		return new ImsgBuilder(this, type, peerid, pid, fd, 64);
+	}
+
+	/**
+	 * Re-sends a received message with its type, peer id, pid and payload, but not its descriptor
+	 * ({@code imsg_forward}).
+	 *
+	 * @param message the message to forward; it is not closed
+	 */
+	public void forward(Imsg message) {
+		compose(message.type(), message.peerId(), message.pid(), null, message.payload());
+	}
+
+	private void enqueue(int type, int peerid, int pid, @Nullable OutboundFd fd, ByteBuffer[] parts,
+			long waitNanos) {
+		long len = WireFormat.HEADER_SIZE;
+		for (ByteBuffer part : parts) {
+			len += part.remaining();
+		}
+		if (len > this.options.maxMessageSize()) {
+			throw new ImsgSizeException(this.name + ": message type " + Integer.toUnsignedString(type) + " of " + len
+					+ " bytes (header included) exceeds the channel's maximum of " + this.options.maxMessageSize());
+		}
+		this.lock.lock();
+		try {
+			ensureOpen();
+			awaitRoom(len, waitNanos);
+			this.queue.append(this.options.wireFormat(), type, (int) len, peerid, (pid == 0) ? OWN_PID : pid, fd,
+					parts);
+		}
+		finally {
+			this.lock.unlock();
+		}
+		scheduleFlush();
+	}
+
+	private void ensureOpen() {
+		if (this.state != OPEN) {
+			throw closedException();
+		}
+	}
+
+	private ImsgClosedException closedException() {
+		Throwable cause = this.closeCause;
+		String msg = this.name + " is closed";
+		return (cause != null) ? new ImsgClosedException(msg + ": " + cause.getMessage(), cause)
+				: new ImsgClosedException(msg);
+	}
+
+	/** Waits, holding the lock, until {@code len} more bytes fit; one message always fits an empty queue. */
+	private void awaitRoom(long len, long waitNanos) {
+		long nanos = waitNanos;
+		while (!fits(len)) {
+			if (this.loop.inLoop()) {
+				// The loop cannot wait for itself: write what the socket takes now, and fail if that is not enough.
+				flushLocked();
+				if (fits(len)) {
+					return;
+				}
+				throw queueFull(len);
+			}
+			if (nanos <= 0) {
+				throw queueFull(len);
+			}
+			try {
+				nanos = this.drained.awaitNanos(nanos);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new ImsgQueueFullException(this.name + ": interrupted while waiting for room in the write queue");
+			}
+			ensureOpen();
+		}
+	}
+
+	private boolean fits(long len) {
+		long queued = this.queue.queuedBytes();
+		return queued == 0 || queued + len <= this.options.writeQueueLimit();
+	}
+
+	private ImsgQueueFullException queueFull(long len) {
+		return new ImsgQueueFullException(this.name + ": write queue full (" + this.queue.queuedBytes() + " bytes in "
+				+ this.queue.queuedMessages() + " messages queued, limit " + this.options.writeQueueLimit()
+				+ "); a message of " + len + " bytes does not fit");
+	}
+
+	/**
+	 * Waits until the write queue has room for a message of the channel's maximum size.
+	 *
+	 * @param timeout the longest wait
+	 * @return {@code true} if there is room, {@code false} if the wait ran out
+	 * @throws ImsgClosedException when the channel closes meanwhile
+	 */
+	public boolean awaitRoom(Duration timeout) {
+		this.lock.lock();
+		try {
+			long nanos = timeout.toNanos();
+			while (!fits(this.options.maxMessageSize())) {
+				ensureOpen();
+				if (nanos <= 0) {
+					return false;
+				}
+				nanos = this.drained.awaitNanos(nanos);
+			}
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Messages queued and not yet completely written ({@code imsgbuf_queuelen}).
+	 *
+	 * @return the number of queued messages
+	 */
+	public int queueLength() {
+		this.lock.lock();
+		try {
+			return this.queue.queuedMessages();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * @return bytes queued and not yet written
+	 */
+	public long queuedBytes() {
+		this.lock.lock();
+		try {
+			return this.queue.queuedBytes();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Writes as much of the queue as the socket takes now, on the caller's thread; the event loop writes the
+	 * rest when the socket has room again ({@code imsgbuf_write}).
+	 */
+	public void flush() {
+		boolean done;
+		this.lock.lock();
+		try {
+			done = flushLocked();
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (!done) {
+			scheduleFlush();
+		}
+	}
+
+	/**
+	 * Writes the whole queue, waiting up to {@code timeout} for the peer to read ({@code imsgbuf_flush}).
+	 *
+	 * @param timeout the longest wait
+	 * @return {@code true} when everything was written, {@code false} if the wait ran out
+	 * @throws ImsgClosedException when the channel closed before everything was written
+	 */
+	public boolean flush(Duration timeout) {
+		flush();
+		if (this.loop.inLoop()) {
+			return queuedBytes() == 0;
+		}
+		this.lock.lock();
+		try {
+			long nanos = timeout.toNanos();
+			while (!this.queue.isEmpty()) {
+				if (this.state == CLOSED) {
+					throw closedException();
+				}
+				if (nanos <= 0) {
+					return false;
+				}
+				nanos = this.drained.awaitNanos(nanos);
+			}
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/** Writes until the queue is empty or the socket is full; true if empty. Holds the lock. */
+	private boolean flushLocked() {
+		if (this.state == CLOSED) {
+			return true;
+		}
+		try {
+			while (!this.queue.isEmpty() && this.queue.writeOnce(this.transport) > 0) {
+				// keep writing while the socket takes bytes
+			}
+		}
+		catch (IOException ex) {
+			this.lock.unlock();
+			try {
+				fail(new ImsgIoException(this.name + ": write failed: " + ex.getMessage(), ex));
+			}
+			finally {
+				this.lock.lock();
+			}
+			return true;
+		}
+		finally {
+			this.drained.signalAll();
+		}
+		return this.queue.isEmpty();
+	}
+
+	private void scheduleFlush() {
+		if (this.flushScheduled.compareAndSet(false, true)) {
+			this.loop.execute(this.flushTask);
+		}
+	}
+
+	private void flushFromLoop() {
+		this.flushScheduled.set(false);
+		boolean done;
+		this.lock.lock();
+		try {
+			done = flushLocked();
+		}
+		finally {
+			this.lock.unlock();
+		}
+		setWriteInterest(!done);
+	}
+
+	private void setWriteInterest(boolean on) {
+		SelectionKey k = this.key;
+		if (k == null || !k.isValid()) {
+			return;
+		}
+		int ops = k.interestOps();
+		int wanted = on ? (ops | SelectionKey.OP_WRITE) : (ops & ~SelectionKey.OP_WRITE);
+		if (wanted != ops) {
+			k.interestOps(wanted);
+		}
+	}
+
+	// ---------------------------------------------------------------- receiving
+
+	/**
+	 * Takes the next received message, waiting up to {@code timeout}. Only for channels made without a
+	 * listener. The caller owns the message and should close it.
+	 *
+	 * @param timeout the longest wait
+	 * @return the message, or {@code null} if none came in time
+	 * @throws ImsgClosedException once the peer closed (or the channel failed) and every message before that
+	 *         has been taken; its cause says why it failed, if it did
+	 */
+	public @Nullable Imsg receive(Duration timeout) {
+		LinkedBlockingQueue<Object> in = this.inbox;
+		if (in == null) {
+			throw new IllegalStateException(this.name + " delivers to a listener; receive() is for channels without one");
+		}
+		Object next;
+		try {
+			next = in.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return null;
+		}
+		if (next == null) {
+			return null;
+		}
+		if (next == END) {
+			in.add(END);
+			throw closedException();
+		}
+		if (this.readSuspended && in.size() <= this.options.receiveQueueCapacity() / 2) {
+			this.loop.execute(this::resumeReading);
+		}
+		return (Imsg) next;
+	}
+
+	// ---------------------------------------------------------------- event loop side
+
+	private void register() {
+		if (this.state == CLOSED) {
+			return;
+		}
+		try {
+			this.key = this.loop.register(this.transport.selectable(), SelectionKey.OP_READ, this);
+		}
+		catch (ClosedChannelException ex) {
+			closeNow(new ImsgIoException(this.name + ": socket closed before registration", ex), false);
+			return;
+		}
+		if (this.listener != null) {
+			try {
+				this.listener.onOpen(this);
+			}
+			catch (RuntimeException ex) {
+				LOG.log(System.Logger.Level.WARNING, this.name + ": listener onOpen failed", ex);
+			}
+		}
+	}
+
+	@Override
+	public void onReady(SelectionKey k) {
+		int ready = k.readyOps();
+		if ((ready & SelectionKey.OP_READ) != 0) {
+			readAvailable();
+		}
+		if ((ready & SelectionKey.OP_WRITE) != 0 && k.isValid()) {
+			flushFromLoop();
+		}
+	}
+
+	private void readAvailable() {
+		ByteBuffer buf = this.loop.readBuffer(this.options.maxMessageSize() + SegmentSize.READ_ROOM);
+		try {
+			for (int i = 0; i < 8 && this.state != CLOSED && !this.readSuspended; i++) {
+				FrameDecoder.Result result = this.decoder.readFrom(this.transport, buf, this::deliver);
+				if (result == FrameDecoder.Result.EOF) {
+					peerClosed();
+					return;
+				}
+				if (result == FrameDecoder.Result.DRAINED) {
+					return;
+				}
+			}
+		}
+		catch (ImsgException ex) {
+			fail(ex);
+		}
+		catch (IOException ex) {
+			if (this.state != CLOSED) {
+				fail(new ImsgIoException(this.name + ": read failed: " + ex.getMessage()
+						+ ("No buffer space available".equals(ex.getMessage())
+								? " (control data truncated: the peer sent more file descriptors than one message may carry)"
+								: ""),
+						ex));
+			}
+		}
+	}
+
+	private void deliver(Imsg message) {
+		if (this.state == CLOSED) {
+			message.close();
+			return;
+		}
+		LinkedBlockingQueue<Object> in = this.inbox;
+		if (in != null) {
+			in.add(message);
+			if (in.size() >= this.options.receiveQueueCapacity()) {
+				suspendReading();
+			}
+			return;
+		}
+		try {
+			this.listener.onMessage(this, message);
+		}
+		catch (RuntimeException ex) {
+			LOG.log(System.Logger.Level.WARNING, this.name + ": listener failed on " + message, ex);
+			message.close();
+		}
+	}
+
+	private void suspendReading() {
+		this.readSuspended = true;
+		SelectionKey k = this.key;
+		if (k != null && k.isValid()) {
+			k.interestOps(k.interestOps() & ~SelectionKey.OP_READ);
+		}
+	}
+
+	private void resumeReading() {
+		if (!this.readSuspended || this.state == CLOSED) {
+			return;
+		}
+		this.readSuspended = false;
+		SelectionKey k = this.key;
+		if (k != null && k.isValid()) {
+			k.interestOps(k.interestOps() | SelectionKey.OP_READ);
+		}
+	}
+
+	private void peerClosed() {
+		// Write what the socket still takes; a peer that only shut down its write side may read it.
+		this.lock.lock();
+		try {
+			flushLocked();
+		}
+		finally {
+			this.lock.unlock();
+		}
+		closeNow(null, false);
+	}
+
+	private void fail(Throwable cause) {
+		if (this.state != CLOSED) {
+			LOG.log(System.Logger.Level.DEBUG, () -> this.name + " failed: " + cause.getMessage());
+		}
+		closeNow(cause, false);
+	}
+
+	// ---------------------------------------------------------------- closing
+
+	/**
+	 * Orderly close: refuses new messages, writes what is queued (up to the close timeout), then closes the
+	 * socket. Messages not yet taken with {@link #receive} are closed. Safe to call more than once.
+	 */
+	@Override
+	public void close() {
+		this.lock.lock();
+		try {
+			if (this.state != OPEN) {
+				return;
+			}
+			this.state = CLOSING;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		boolean flushed;
+		try {
+			flushed = flush(this.options.closeTimeout());
+		}
+		catch (ImsgClosedException ex) {
+			flushed = true; // closed meanwhile by the peer or an error: nothing left to do
+		}
+		closeNow(flushed ? null : new ImsgClosedException(this.name + ": closed with " + queueLength()
+				+ " messages still queued after " + this.options.closeTimeout()), true);
+	}
+
+	/** Closes at once, discarding queued messages; descriptors the channel owns are closed. */
+	public void abort() {
+		closeNow(null, true);
+	}
+
+	private void closeNow(@Nullable Throwable cause, boolean local) {
+		this.lock.lock();
+		try {
+			if (this.state == CLOSED) {
+				return;
+			}
+			this.state = CLOSED;
+			this.closeCause = cause;
+			this.queue.discard();
+			this.drained.signalAll();
+		}
+		finally {
+			this.lock.unlock();
+		}
+		// The socket is closed on the loop thread, which alone reads it: no read can race with the close.
+		this.loop.execute(() -> {
+			SelectionKey k = this.key;
+			if (k != null) {
+				k.cancel();
+			}
+			closeQuietly(this.transport);
+			this.decoder.dispose();
+		});
+		LinkedBlockingQueue<Object> in = this.inbox;
+		if (in != null) {
+			if (local) {
+				Object pending;
+				while ((pending = in.poll()) != null) {
+					if (pending instanceof Imsg m) {
+						m.close();
+					}
+				}
+			}
+			in.add(END);
+		}
+		if (this.listener != null) {
+			try {
+				this.listener.onClose(this, cause);
+			}
+			catch (RuntimeException ex) {
+				LOG.log(System.Logger.Level.WARNING, this.name + ": listener onClose failed", ex);
+			}
+		}
+		if (cause == null) {
+			this.closeFuture.complete(null);
+		}
+		else {
+			this.closeFuture.completeExceptionally(cause);
+		}
+	}
+
+	/** Sizes for the shared read buffer. */
+	private static final class SegmentSize {
+
+		/** Room beyond the largest message, so that one read can always bring something new. */
+		static final int READ_ROOM = 64 * 1024;
+	}
+}

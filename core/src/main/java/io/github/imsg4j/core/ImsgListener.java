@@ -1,0 +1,38 @@
+package io.github.imsg4j.core;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Receives a channel's events on the channel's event-loop thread, in order: {@link #onOpen} once, then
+ * {@link #onMessage} for each message, then {@link #onClose} once. Methods must not block: a blocked
+ * listener stalls every channel of its event loop. Hand work to an executor instead.
+ */
+public interface ImsgListener {
+
+	/**
+	 * The channel is registered and about to read; nothing has been read from the peer yet.
+	 *
+	 * @param channel the new channel
+	 */
+	default void onOpen(ImsgChannel channel) {
+	}
+
+	/**
+	 * A message arrived. The listener owns it: it should {@link Imsg#close()} it, or {@link Imsg#takeFd()} the
+	 * descriptor it carries, once done. If this method throws, the channel logs the exception and closes the
+	 * message; the connection stays up.
+	 *
+	 * @param channel the channel it arrived on
+	 * @param message the message, owned by the listener from now on
+	 */
+	void onMessage(ImsgChannel channel, Imsg message);
+
+	/**
+	 * The channel closed: by this side, by the peer, or because of an error.
+	 *
+	 * @param channel the closed channel
+	 * @param cause why it failed, or {@code null} for an orderly close by either side
+	 */
+	default void onClose(ImsgChannel channel, @Nullable Throwable cause) {
+	}
+}

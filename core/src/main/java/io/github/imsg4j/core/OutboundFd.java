@@ -1,0 +1,84 @@
+package io.github.imsg4j.core;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * A file descriptor to send with a message, and who owns it afterwards.
+ *
+ * <p>imsg's rule is that the sender closes the descriptor once the message carrying it has been sent:
+ * {@link #transfer} hands the descriptor to the channel, which closes it after the {@code sendmsg} that
+ * carries the message's first byte, or when the message is discarded (abort, failed connection).
+ * {@link #keepOpen} leaves ownership with the caller, who must keep the descriptor open until the message
+ * has been flushed and closes it afterwards.
+ */
+public final class OutboundFd {
+
+	private final FileDescriptor fd;
+
+	private final boolean closeAfterSend;
+
+	private OutboundFd(FileDescriptor fd, boolean closeAfterSend) {
+		this.fd = Objects.requireNonNull(fd, "fd");
+		this.closeAfterSend = closeAfterSend;
+	}
+
+	/**
+	 * Gives the descriptor to the channel: it is closed once sent, or when the message is discarded.
+	 *
+	 * @param fd an open descriptor that the caller no longer uses
+	 * @return the descriptor, owned by the channel from the moment the message is queued
+	 */
+	public static OutboundFd transfer(FileDescriptor fd) {
+		return new OutboundFd(fd, true);
+	}
+
+	/**
+	 * Sends the descriptor but leaves it with the caller, who must keep it open until the message has been
+	 * flushed ({@link ImsgChannel#flush(java.time.Duration)}) and then closes it.
+	 *
+	 * @param fd an open descriptor that stays the caller's
+	 * @return the descriptor, still owned by the caller
+	 */
+	public static OutboundFd keepOpen(FileDescriptor fd) {
+		return new OutboundFd(fd, false);
+	}
+
+	/**
+	 * Opens a file read-only and transfers the new descriptor to the channel.
+	 *
+	 * @param path the file to open
+	 * @return the new descriptor, owned by the channel once the message is queued
+	 * @throws UncheckedIOException when the file cannot be opened
+	 */
+	public static OutboundFd openReadOnly(Path path) {
+		try {
+			return transfer(new FileInputStream(path.toFile()).getFD());
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("cannot open " + path + " to send its descriptor", ex);
+		}
+	}
+
+	/**
+	 * The descriptor itself.
+	 *
+	 * @return the descriptor
+	 */
+	public FileDescriptor fd() {
+		return this.fd;
+	}
+
+	/**
+	 * Whether the channel closes the descriptor once sent.
+	 *
+	 * @return {@code true} for {@link #transfer}, {@code false} for {@link #keepOpen}
+	 */
+	public boolean closeAfterSend() {
+		return this.closeAfterSend;
+	}
+}

@@ -1,0 +1,8 @@
+/**
+ * Implementation of the core: the socket transport behind a small interface, event loops, the frame
+ * decoder that matches received file descriptors to messages, and the segmented write queue. Not API.
+ */
+@NullMarked
+package io.github.imsg4j.core.internal;
+
+import org.jspecify.annotations.NullMarked;

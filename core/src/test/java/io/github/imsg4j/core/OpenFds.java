@@ -1,0 +1,111 @@
+package io.github.imsg4j.core;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Asserts that every test leaves the process's open-descriptor count ({@code /proc/self/fd}) where it found
+ * it. Closing is partly asynchronous (event loops finish it), so the check waits up to five seconds for the
+ * count to come back before failing.
+ */
+public final class OpenFds implements BeforeEachCallback, AfterEachCallback {
+
+	private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(OpenFds.class);
+
+	static {
+		// The first temporary file makes glibc open a socket it keeps for user look-ups: open it now.
+		try {
+			Files.delete(Files.createTempFile("imsg4j", ".warm"));
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		// Start the shared event loops and load junixsocket before any baseline is taken.
+		try (ImsgChannel.Pair warm = ImsgChannel.pair(ChannelOptions.defaults().withFdPassing(true))) {
+			warm.first().compose(1, 0, 0, OutboundFd.openReadOnly(Path.of("/dev/null")));
+			warm.first().flush(Duration.ofSeconds(5));
+			Imsg m = warm.second().receive(Duration.ofSeconds(5));
+			if (m != null) {
+				m.close();
+			}
+		}
+	}
+
+	/**
+	 * @return the number of entries in {@code /proc/self/fd} (the listing's own descriptor excluded)
+	 */
+	public static int count() {
+		try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+			return (int) s.count() - 1;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
+	 * Waits up to five seconds for the count to reach {@code expected}.
+	 *
+	 * @param expected the count to reach
+	 * @return the last count seen
+	 */
+	public static int awaitCount(int expected) {
+		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+		int now = count();
+		while (now != expected && System.nanoTime() < deadline) {
+			Thread.onSpinWait();
+			Thread.yield();
+			now = count();
+		}
+		return now;
+	}
+
+	/**
+	 * @return every open descriptor and what it points to, for failure messages
+	 */
+	public static java.util.Map<String, String> listing() {
+		java.util.Map<String, String> out = new java.util.TreeMap<>();
+		try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+			s.forEach((p) -> {
+				try {
+					out.put(p.getFileName().toString(), Files.readSymbolicLink(p).toString());
+				}
+				catch (IOException ex) {
+					// the listing's own descriptor, gone already
+				}
+			});
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		return out;
+	}
+
+	@Override
+	public void beforeEach(ExtensionContext context) {
+		context.getStore(NS).put("before", count());
+		context.getStore(NS).put("listing", listing());
+	}
+
+	@Override
+	public void afterEach(ExtensionContext context) {
+		int before = context.getStore(NS).get("before", Integer.class);
+		int after = awaitCount(before);
+		if (after != before) {
+			java.util.Map<String, String> now = listing();
+			now.entrySet().removeAll(context.getStore(NS).get("listing", java.util.Map.class).entrySet());
+			assertThat(after).as("open file descriptors after %s; new: %s", context.getDisplayName(), now)
+				.isEqualTo(before);
+		}
+	}
+}
