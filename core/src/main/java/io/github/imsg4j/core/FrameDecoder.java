@@ -55,6 +55,9 @@ final class FrameDecoder {
 
 	private final ArrayDeque<ReceivedFd> fds = new ArrayDeque<>(2);
 
+	/** Bytes read from the socket so far; read by tests on other threads. */
+	private volatile long bytesRead;
+
 	FrameDecoder(String origin, WireFormat wire, int maxSize) {
 		this.origin = origin;
 		this.wire = wire;
@@ -82,6 +85,9 @@ final class FrameDecoder {
 		}
 		finally {
 			adopt(transport.takeReceivedFds(), from, from + Math.max(n, 0));
+		}
+		if (n > 0) {
+			this.bytesRead += n;
 		}
 		decode(buf, sink);
 		if (n < 0) {
@@ -189,6 +195,10 @@ final class FrameDecoder {
 			this.fds.removeFirst();
 			Fds.closeQuietly(first.fd());
 		}
+	}
+
+	long bytesRead() {
+		return this.bytesRead;
 	}
 
 	/** Closes every descriptor still held and forgets partial data; the connection is gone. */

@@ -272,6 +272,11 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		return this.name;
 	}
 
+	/** Bytes read from the socket so far (for tests that must know a read happened). */
+	long bytesReceived() {
+		return this.decoder.bytesRead();
+	}
+
 	// ---------------------------------------------------------------- sending
 
 	/**
@@ -656,16 +661,32 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 	}
 
+	@Override
+	public void onInvalid(SelectionKey k) {
+		// The peer hung up and the selector dropped our key: everything the peer sent is in the socket now.
+		if (this.state != CLOSED) {
+			readAvailable(Integer.MAX_VALUE);
+		}
+		if (this.state != CLOSED) {
+			peerClosed();
+		}
+	}
+
 	private void readAvailable() {
+		readAvailable(8);
+	}
+
+	private void readAvailable(int maxReads) {
 		ByteBuffer buf = this.loop.readBuffer(this.options.maxMessageSize() + SegmentSize.READ_ROOM);
+		boolean drainAll = maxReads == Integer.MAX_VALUE;
 		try {
-			for (int i = 0; i < 8 && this.state != CLOSED && !this.readSuspended; i++) {
+			for (int i = 0; i < maxReads && this.state != CLOSED && (drainAll || !this.readSuspended); i++) {
 				FrameDecoder.Result result = this.decoder.readFrom(this.transport, buf, this::deliver);
 				if (result == FrameDecoder.Result.EOF) {
 					peerClosed();
 					return;
 				}
-				if (result == FrameDecoder.Result.DRAINED) {
+				if (result == FrameDecoder.Result.DRAINED && !drainAll) {
 					return;
 				}
 			}

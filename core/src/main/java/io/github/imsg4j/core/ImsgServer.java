@@ -206,6 +206,11 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		}
 	}
 
+	@Override
+	public void onInvalid(SelectionKey k) {
+		// the listening socket was closed
+	}
+
 	private void serve(AFUNIXSocketChannel client) {
 		JunixTransport transport;
 		try {

@@ -38,6 +38,14 @@ public final class EventLoop implements Executor {
 		 * @param key the ready key, whose {@code readyOps()} say for what
 		 */
 		void onReady(SelectionKey key);
+
+		/**
+		 * The key became invalid without its owner cancelling it: junixsocket's selector closes a channel on
+		 * {@code POLLHUP}/{@code POLLERR}. The owner should read what is left and close.
+		 *
+		 * @param key the dead key
+		 */
+		void onInvalid(SelectionKey key);
 	}
 
 	private record Timer(long deadline, long seq, Runnable task) implements Comparable<Timer> {
@@ -60,6 +68,9 @@ public final class EventLoop implements Executor {
 	private final PriorityQueue<Timer> timers = new PriorityQueue<>();
 
 	private long timerSeq;
+
+	/** Every key registered here, to find those the selector invalidated behind our back. */
+	private final java.util.ArrayList<SelectionKey> registered = new java.util.ArrayList<>();
 
 	private volatile boolean running = true;
 
@@ -128,7 +139,9 @@ public final class EventLoop implements Executor {
 	 * @throws ClosedChannelException if the channel was closed meanwhile
 	 */
 	public SelectionKey register(SelectableChannel channel, int ops, Handler handler) throws ClosedChannelException {
-		return channel.register(this.selector, ops, handler);
+		SelectionKey key = channel.register(this.selector, ops, handler);
+		this.registered.add(key);
+		return key;
 	}
 
 	/**
@@ -166,6 +179,8 @@ public final class EventLoop implements Executor {
 				}
 				this.wakeupPending.set(false);
 				processSelectedKeys();
+				// O(keys) per turn, as junixsocket's selector already is (it rebuilds its pollfd array each time).
+				processInvalidatedKeys();
 				runTasks();
 			}
 			catch (ClosedSelectorException ex) {
@@ -197,6 +212,22 @@ public final class EventLoop implements Executor {
 			}
 			catch (RuntimeException ex) {
 				LOG.log(System.Logger.Level.ERROR, "handler failed on " + key.channel(), ex);
+			}
+		}
+	}
+
+	/** Tells handlers whose keys died (cancelled by their owner, or closed by the selector on a hang-up). */
+	private void processInvalidatedKeys() {
+		for (int i = this.registered.size() - 1; i >= 0; i--) {
+			SelectionKey key = this.registered.get(i);
+			if (!key.isValid()) {
+				this.registered.remove(i);
+				try {
+					((Handler) key.attachment()).onInvalid(key);
+				}
+				catch (RuntimeException ex) {
+					LOG.log(System.Logger.Level.ERROR, "handler failed on hang-up of " + key.channel(), ex);
+				}
 			}
 		}
 	}

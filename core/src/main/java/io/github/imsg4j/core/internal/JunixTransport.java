@@ -30,6 +30,12 @@ public final class JunixTransport implements Transport {
 
 	private final AFUNIXSocketChannel channel;
 
+	/** A duplicate of {@link #channel}'s descriptor, for the selector only (see the constructor). */
+	private final AFUNIXSocketChannel pollHandle;
+
+	/** The duplicate descriptor itself: junixsocket's cast channel does not close it. */
+	private final FileDescriptor pollFd;
+
 	private final PeerCredentials credentials;
 
 	/**
@@ -45,6 +51,18 @@ public final class JunixTransport implements Transport {
 		// Without a control buffer recv(2) is used and the kernel drops descriptors: imsgbuf_allow_fdpass off.
 		channel.setAncillaryReceiveBufferSize(receiveFds ? 256 : 0);
 		channel.configureBlocking(false);
+		// junixsocket's selector closes (and shuts down) a registered channel the moment poll(2) reports POLLHUP,
+		// before anyone reads what the peer sent last. So the selector gets a duplicate descriptor to watch and
+		// close; reads and writes use the original, which can still read everything queued after a hang-up.
+		this.pollFd = FileDescriptorCast.duplicating(channel.getFileDescriptor()).as(FileDescriptor.class);
+		try {
+			this.pollHandle = FileDescriptorCast.using(this.pollFd).as(AFUNIXSocketChannel.class);
+			this.pollHandle.configureBlocking(false);
+		}
+		catch (IOException | RuntimeException ex) {
+			Fds.closeQuietly(this.pollFd);
+			throw ex;
+		}
 	}
 
 	private static PeerCredentials toCredentials(AFUNIXSocketCredentials creds) {
@@ -124,11 +142,17 @@ public final class JunixTransport implements Transport {
 
 	@Override
 	public SelectableChannel selectable() {
-		return this.channel;
+		return this.pollHandle;
 	}
 
 	@Override
 	public void close() throws IOException {
-		this.channel.close();
+		try {
+			this.pollHandle.close();
+		}
+		finally {
+			Fds.closeQuietly(this.pollFd);
+			this.channel.close();
+		}
 	}
 }

@@ -1,0 +1,96 @@
+package io.github.imsg4j.core;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import io.github.imsg4j.core.internal.JunixTransport;
+import org.jspecify.annotations.Nullable;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+
+/**
+ * The far end of a real socket, written byte by byte by a test: whatever header, length, split or
+ * descriptor a test needs, including ones no correct imsg sender would produce.
+ */
+final class RawPeer implements AutoCloseable {
+
+	private static int seq;
+
+	final AFUNIXSocketChannel socket;
+
+	final ImsgChannel channel;
+
+	private RawPeer(AFUNIXSocketChannel socket, ImsgChannel channel) {
+		this.socket = socket;
+		this.channel = channel;
+	}
+
+	/** A blocking raw socket connected to a new channel with {@code options} and {@code listener}. */
+	static RawPeer connect(ChannelOptions options, @Nullable ImsgListener listener) throws IOException {
+		AFUNIXSocketAddress addr = AFUNIXSocketAddress
+			.inAbstractNamespace("imsg4j-raw-" + ProcessHandle.current().pid() + "-" + (++seq) + "-" + System.nanoTime());
+		try (AFUNIXServerSocketChannel server = AFUNIXServerSocketChannel.open()) {
+			server.bind(addr, 1);
+			AFUNIXSocketChannel raw = AFUNIXSocketChannel.open(addr);
+			AFUNIXSocketChannel accepted = server.accept();
+			ImsgChannel ch = new ImsgChannel(new JunixTransport(accepted, options.fdPassing()), options, listener, "raw");
+			return new RawPeer(raw, ch);
+		}
+	}
+
+	/** A header in host order, as the given wire format encodes it, followed by the payload. */
+	static byte[] message(WireFormat wire, int type, int len, boolean fdFlag, int peerid, int pid, byte[] payload) {
+		ByteBuffer b = ByteBuffer.allocate(WireFormat.HEADER_SIZE + payload.length).order(ByteOrder.nativeOrder());
+		wire.putHeader(b, 0, type, len, fdFlag, peerid, pid);
+		b.position(WireFormat.HEADER_SIZE);
+		b.put(payload);
+		return b.array();
+	}
+
+	static byte[] message(WireFormat wire, int type, boolean fdFlag, byte[] payload) {
+		return message(wire, type, WireFormat.HEADER_SIZE + payload.length, fdFlag, 0, 1234, payload);
+	}
+
+	static byte[] concat(byte[]... parts) {
+		int n = 0;
+		for (byte[] p : parts) {
+			n += p.length;
+		}
+		byte[] out = new byte[n];
+		int at = 0;
+		for (byte[] p : parts) {
+			System.arraycopy(p, 0, out, at, p.length);
+			at += p.length;
+		}
+		return out;
+	}
+
+	/** One sendmsg of {@code bytes[from, to)}, carrying {@code fds} with its first byte. */
+	void write(byte[] bytes, int from, int to, FileDescriptor... fds) throws IOException {
+		if (fds.length > 0) {
+			this.socket.setOutboundFileDescriptors(fds);
+		}
+		ByteBuffer b = ByteBuffer.wrap(bytes, from, to - from);
+		boolean first = true;
+		while (b.hasRemaining()) {
+			if (!first) {
+				this.socket.setOutboundFileDescriptors((FileDescriptor[]) null);
+			}
+			this.socket.write(b);
+			first = false;
+		}
+	}
+
+	void write(byte[] bytes, FileDescriptor... fds) throws IOException {
+		write(bytes, 0, bytes.length, fds);
+	}
+
+	@Override
+	public void close() throws IOException {
+		this.socket.close();
+		this.channel.abort();
+	}
+}
