@@ -96,6 +96,8 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		AFUNIXServerSocketChannel socket = null;
 		try {
 			socket = AFUNIXServerSocketChannel.open();
+			// junixsocket would delete the path on close even if another server has since replaced it; we check first.
+			socket.socket().setDeleteOnClose(false);
 			socket.bind(AFUNIXSocketAddress.of(path));
 			Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
 			socket.configureBlocking(false);

@@ -1,0 +1,195 @@
+package io.github.imsg4j.core;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Sending, back-pressure, closing and serving, over real sockets. */
+@ExtendWith(OpenFds.class)
+class ChannelBehaviourTest {
+
+	static final Duration WAIT = Duration.ofSeconds(10);
+
+	@TempDir
+	Path dir;
+
+	@Test
+	void composeAndBuilderEnforceTheMaximumSize() {
+		ChannelOptions options = ChannelOptions.defaults().withMaxMessageSize(100);
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(options)) {
+			assertThatThrownBy(() -> pair.first().compose(1, 0, 0, null, ByteBuffer.allocate(85)))
+				.isInstanceOf(ImsgSizeException.class)
+				.hasMessageContaining("101 bytes (header included) exceeds the channel's maximum of 100");
+			ImsgBuilder b = pair.first().create(2, 0, 0, null).add(new byte[80]);
+			assertThatThrownBy(() -> b.addH64(1)).isInstanceOf(ImsgSizeException.class)
+				.hasMessageContaining("would be 104 bytes with its header, above the channel's maximum of 100");
+			b.addH32(7).close();
+			try (Imsg m = pair.second().receive(WAIT)) {
+				assertThat(m.type()).isEqualTo(2);
+				assertThat(m.length()).isEqualTo(84);
+			}
+		}
+	}
+
+	@Test
+	void forwardKeepsHeaderFieldsButNotTheFd() throws Exception {
+		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
+		try (ImsgChannel.Pair in = ImsgChannel.pair(options); ImsgChannel.Pair out = ImsgChannel.pair(options)) {
+			in.first().compose(5, 77, 4321, OutboundFd.openReadOnly(Path.of("/dev/null")), ByteBuffer.wrap(new byte[] { 1 }));
+			try (Imsg m = in.second().receive(WAIT)) {
+				out.first().forward(m);
+			}
+			try (Imsg f = out.second().receive(WAIT)) {
+				assertThat(f.type()).isEqualTo(5);
+				assertThat(f.peerId()).isEqualTo(77);
+				assertThat(f.pid()).isEqualTo(4321);
+				assertThat(f.bytes()).containsExactly(1);
+				assertThat(f.claimsFd()).isFalse();
+			}
+		}
+	}
+
+	@Test
+	void fullWriteQueueRefusesOrWaitsAndRecoversWhenThePeerReads() {
+		ChannelOptions options = ChannelOptions.defaults().withMaxMessageSize(16384).withWriteQueueLimit(16384)
+			.withSendTimeout(Duration.ZERO).withReceiveQueueCapacity(1);
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(options)) {
+			ByteBuffer big = ByteBuffer.allocate(16000);
+			int sent = 0;
+			// The receiver holds one message and stops reading: the kernel buffers fill, then our queue.
+			while (pair.first().tryCompose(1, 0, 0, null, big)) {
+				sent++;
+				assertThat(sent).as("the queue must fill up").isLessThan(10_000);
+			}
+			assertThat(pair.first().queuedBytes()).isPositive();
+			assertThatThrownBy(() -> pair.first().compose(1, 0, 0, null, big))
+				.isInstanceOf(ImsgQueueFullException.class).hasMessageContaining("write queue full");
+			assertThat(pair.first().awaitRoom(Duration.ofMillis(1))).isFalse();
+			for (int i = 0; i < sent; i++) {
+				try (Imsg m = pair.second().receive(WAIT)) {
+					assertThat(m).as("message %d of %d", i, sent).isNotNull();
+				}
+			}
+			assertThat(pair.first().awaitRoom(WAIT)).isTrue();
+			assertThat(pair.first().flush(WAIT)).isTrue();
+			assertThat(pair.first().queueLength()).isZero();
+		}
+	}
+
+	@Test
+	void orderlyCloseFlushesFirst() {
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(ChannelOptions.defaults())) {
+			for (int i = 0; i < 5000; i++) {
+				pair.first().compose(i, 0, 0, null, ByteBuffer.allocate(100));
+			}
+			pair.first().close();
+			assertThatThrownBy(() -> pair.first().send(1, new byte[0])).isInstanceOf(ImsgClosedException.class);
+			for (int i = 0; i < 5000; i++) {
+				try (Imsg m = pair.second().receive(WAIT)) {
+					assertThat(m.type()).isEqualTo(i);
+				}
+			}
+			assertThatThrownBy(() -> pair.second().receive(WAIT)).isInstanceOf(ImsgClosedException.class);
+		}
+	}
+
+	@Test
+	void abortDiscardsTheQueueAndClosesTransferredFds() throws Exception {
+		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true).withReceiveQueueCapacity(1)
+			.withWriteQueueLimit(1 << 20);
+		int before = OpenFds.count();
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(options)) {
+			for (int i = 0; i < 200; i++) {
+				pair.first().compose(1, 0, 0, OutboundFd.openReadOnly(Path.of("/dev/null")), ByteBuffer.allocate(4000));
+			}
+			pair.first().abort();
+			pair.first().closeFuture().get(10, TimeUnit.SECONDS);
+		}
+		assertThat(OpenFds.awaitCount(before)).isEqualTo(before);
+	}
+
+	@Test
+	void keepOpenLeavesTheFdWithTheCaller() throws Exception {
+		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(options);
+				java.io.FileInputStream mine = new java.io.FileInputStream("/dev/null")) {
+			pair.first().compose(1, 0, 0, OutboundFd.keepOpen(mine.getFD()));
+			assertThat(pair.first().flush(WAIT)).isTrue();
+			try (Imsg m = pair.second().receive(WAIT)) {
+				Fds.close(m.takeFd());
+			}
+			assertThat(mine.getFD().valid()).as("still the caller's").isTrue();
+			assertThat(mine.read()).isEqualTo(-1);
+		}
+	}
+
+	@Test
+	void serverReadsCredentialsBeforeAnyByteAndCanRefuse() throws Exception {
+		Path sock = this.dir.resolve("s");
+		CompletableFuture<PeerCredentials> seen = new CompletableFuture<>();
+		try (ImsgServer server = ImsgServer.listen(sock, ChannelOptions.defaults(), peer -> {
+			seen.complete(peer);
+			return null;
+		})) {
+			try (ImsgChannel client = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
+				PeerCredentials peer = seen.get(10, TimeUnit.SECONDS);
+				assertThat(peer.pid()).isEqualTo(ProcessHandle.current().pid());
+				assertThat(peer.groups()).contains(peer.gid());
+				assertThatThrownBy(() -> client.receive(WAIT)).isInstanceOf(ImsgClosedException.class);
+				assertThat(client.peerCredentials().pid()).isEqualTo(ProcessHandle.current().pid());
+			}
+		}
+		assertThat(sock).as("removed on close").doesNotExist();
+	}
+
+	@Test
+	void serverAcceptsAndServesSeveralClients() {
+		Path sock = this.dir.resolve("s");
+		try (ImsgServer server = ImsgServer.listen(sock, ChannelOptions.defaults());
+				ImsgChannel a = ImsgChannel.connect(sock, ChannelOptions.defaults());
+				ImsgChannel b = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
+			try (ImsgChannel sa = server.accept(WAIT); ImsgChannel sb = server.accept(WAIT)) {
+				a.send(1, new byte[0]);
+				b.send(2, new byte[0]);
+				try (Imsg ma = sa.receive(WAIT); Imsg mb = sb.receive(WAIT)) {
+					assertThat(ma.type() + mb.type()).isEqualTo(3);
+				}
+			}
+		}
+	}
+
+	@Test
+	void listenRefusesALiveServerAndANonSocketButReplacesAStaleSocket() throws IOException {
+		Path sock = this.dir.resolve("s");
+		try (ImsgServer live = ImsgServer.listen(sock, ChannelOptions.defaults())) {
+			assertThatThrownBy(() -> ImsgServer.listen(sock, ChannelOptions.defaults())).isInstanceOf(ImsgIoException.class)
+				.hasMessageContaining("another server is listening there");
+		}
+		Path file = Files.writeString(this.dir.resolve("f"), "keep me");
+		assertThatThrownBy(() -> ImsgServer.listen(file, ChannelOptions.defaults()))
+			.hasMessageContaining("is not a socket; not removing it");
+		assertThat(file).hasContent("keep me");
+		// a stale socket: bound, then its server gone without removing it
+		try (org.newsclub.net.unix.AFUNIXServerSocketChannel dead = org.newsclub.net.unix.AFUNIXServerSocketChannel.open()) {
+			dead.socket().setDeleteOnClose(false);
+			dead.bind(org.newsclub.net.unix.AFUNIXSocketAddress.of(sock));
+		}
+		assertThat(sock).exists();
+		try (ImsgServer replaced = ImsgServer.listen(sock, ChannelOptions.defaults());
+				ImsgChannel c = ImsgChannel.connect(sock, ChannelOptions.defaults());
+				ImsgChannel s = replaced.accept(WAIT)) {
+			assertThat(s).isNotNull();
+		}
+	}
+}
