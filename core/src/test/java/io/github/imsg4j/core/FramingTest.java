@@ -191,7 +191,6 @@ class FramingTest {
 	@ParameterizedTest
 	@EnumSource(WireFormat.class)
 	void severalFdCarryingMessagesEachGetTheirOwnDescriptor(WireFormat wire) throws Exception {
-		CompletableFuture<Void> ready = new CompletableFuture<>();
 		List<Imsg> got = new ArrayList<>();
 		CompletableFuture<List<Imsg>> all = new CompletableFuture<>();
 		ImsgListener listener = new ImsgListener() {
@@ -209,7 +208,6 @@ class FramingTest {
 			p.write(RawPeer.concat(RawPeer.message(wire, 2, true, new byte[] { 2 }),
 					RawPeer.message(wire, 3, false, new byte[] { 3 })), open(fileB));
 			p.write(RawPeer.message(wire, 4, true, new byte[] { 4 }), open(fileC));
-			ready.complete(null);
 			List<Imsg> messages = all.get(10, TimeUnit.SECONDS);
 			assertThat(contentOf(messages.get(0).takeFd())).isEqualTo("A");
 			assertThat(contentOf(messages.get(1).takeFd())).isEqualTo("B");
