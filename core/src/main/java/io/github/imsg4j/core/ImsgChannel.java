@@ -665,7 +665,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	public void onInvalid(SelectionKey k) {
 		// The peer hung up and the selector dropped our key: everything the peer sent is in the socket now.
 		if (this.state != CLOSED) {
-			readAvailable(Integer.MAX_VALUE);
+			readAvailable(true);
 		}
 		if (this.state != CLOSED) {
 			peerClosed();
@@ -673,14 +673,14 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	}
 
 	private void readAvailable() {
-		readAvailable(8);
+		readAvailable(false);
 	}
 
-	private void readAvailable(int maxReads) {
+	/** Reads and delivers: up to 8 reads for fairness, or everything left after a hang-up. */
+	private void readAvailable(boolean drainAll) {
 		ByteBuffer buf = this.loop.readBuffer(this.options.maxMessageSize() + SegmentSize.READ_ROOM);
-		boolean drainAll = maxReads == Integer.MAX_VALUE;
 		try {
-			for (int i = 0; i < maxReads && this.state != CLOSED && (drainAll || !this.readSuspended); i++) {
+			for (int i = 0; (drainAll || i < 8) && this.state != CLOSED && (drainAll || !this.readSuspended); i++) {
 				FrameDecoder.Result result = this.decoder.readFrom(this.transport, buf, this::deliver);
 				if (result == FrameDecoder.Result.EOF) {
 					peerClosed();

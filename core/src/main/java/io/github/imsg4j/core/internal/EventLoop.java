@@ -40,8 +40,8 @@ public final class EventLoop implements Executor {
 		void onReady(SelectionKey key);
 
 		/**
-		 * The key became invalid without its owner cancelling it: junixsocket's selector closes a channel on
-		 * {@code POLLHUP}/{@code POLLERR}. The owner should read what is left and close.
+		 * The key became invalid: cancelled by its owner, or closed by junixsocket's selector on
+		 * {@code POLLHUP}/{@code POLLERR}. In the second case the owner should read what is left and close.
 		 *
 		 * @param key the dead key
 		 */
