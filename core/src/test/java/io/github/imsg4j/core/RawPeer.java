@@ -68,7 +68,7 @@ final class RawPeer implements AutoCloseable {
 		return out;
 	}
 
-	/** One sendmsg of {@code bytes[from, to)}, carrying {@code fds} with its first byte. */
+	/** One sendmsg of {@code bytes[from, to)}, carrying {@code fds} with its first byte; closes them after, as imsg does. */
 	void write(byte[] bytes, int from, int to, FileDescriptor... fds) throws IOException {
 		if (fds.length > 0) {
 			this.socket.setOutboundFileDescriptors(fds);
@@ -81,6 +81,10 @@ final class RawPeer implements AutoCloseable {
 			}
 			this.socket.write(b);
 			first = false;
+		}
+		// The sender's copies are the test's to close; left to the garbage collector they made counts flaky.
+		for (FileDescriptor fd : fds) {
+			Fds.close(fd);
 		}
 	}
 
