@@ -622,7 +622,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			throw closedException();
 		}
 		if (this.readSuspended && in.size() <= this.options.receiveQueueCapacity() / 2) {
-			this.loop.execute(this::resumeReading);
+			this.loop.execute(this::resumeReadingOnLoop);
 		}
 		return (Imsg) next;
 	}
@@ -727,6 +727,20 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 	}
 
+	/**
+	 * Stops reading from the socket until {@link #resumeReading()}, so that a listener which hands messages to
+	 * slower workers can push back on the peer instead of queueing without bound. Messages already read are
+	 * still delivered; the peer's writes fill the socket buffer and then wait.
+	 */
+	public void pauseReading() {
+		this.loop.execute(this::suspendReading);
+	}
+
+	/** Reads from the socket again after {@link #pauseReading()}. */
+	public void resumeReading() {
+		this.loop.execute(this::resumeReadingOnLoop);
+	}
+
 	private void suspendReading() {
 		this.readSuspended = true;
 		SelectionKey k = this.key;
@@ -735,7 +749,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 	}
 
-	private void resumeReading() {
+	private void resumeReadingOnLoop() {
 		if (!this.readSuspended || this.state == CLOSED) {
 			return;
 		}

@@ -8,6 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +51,9 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 
 	private final @Nullable Object fileKey;
 
+	/** The private directory the socket was bound in (see {@link #bindPrivately}), removed on close. */
+	private final @Nullable Path privateDir;
+
 	private final EventLoop loop;
 
 	private final @Nullable LinkedBlockingQueue<ImsgChannel> accepted;
@@ -57,8 +63,9 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 	private @Nullable SelectionKey key;
 
 	private ImsgServer(Path path, ChannelOptions options, @Nullable ImsgAcceptHandler handler,
-			AFUNIXServerSocketChannel socket, @Nullable Object fileKey) {
+			AFUNIXServerSocketChannel socket, @Nullable Object fileKey, @Nullable Path privateDir) {
 		this.path = path;
+		this.privateDir = privateDir;
 		this.options = options;
 		this.handler = handler;
 		this.socket = socket;
@@ -92,25 +99,93 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 	 * @throws ImsgIoException when the path is taken by a live server or a non-socket, or binding fails
 	 */
 	public static ImsgServer listen(Path path, ChannelOptions options, @Nullable ImsgAcceptHandler handler) {
-		removeStaleSocket(path);
+		return listen(path, options, ListenOptions.defaults(), handler);
+	}
+
+	/**
+	 * Listens on {@code path} with the given socket-file options, asking {@code handler} about every connection.
+	 *
+	 * @param path the socket's path
+	 * @param options how accepted channels speak
+	 * @param listen the socket file's mode, group, backlog and stale-socket policy
+	 * @param handler decides whether and how to serve each peer, or {@code null} to queue channels for
+	 *        {@link #accept(Duration)}
+	 * @return the listening server
+	 * @throws ImsgIoException when the path is taken by a live server or a non-socket, or binding fails
+	 */
+	public static ImsgServer listen(Path path, ChannelOptions options, ListenOptions listen,
+			@Nullable ImsgAcceptHandler handler) {
+		removeStaleSocket(path, listen.staleSocket());
 		AFUNIXServerSocketChannel socket = null;
 		try {
 			socket = AFUNIXServerSocketChannel.open();
 			// junixsocket would delete the path on close even if another server has since replaced it; we check first.
 			socket.socket().setDeleteOnClose(false);
-			socket.bind(AFUNIXSocketAddress.of(path));
+			Path privateDir = null;
+			if (listen.mode() == null && listen.group() == null) {
+				socket.bind(AFUNIXSocketAddress.of(path), listen.backlog());
+			}
+			else {
+				privateDir = bindPrivately(socket, path, listen);
+			}
 			Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
 			socket.configureBlocking(false);
-			return new ImsgServer(path, options, handler, socket, fileKey);
+			return new ImsgServer(path, options, handler, socket, fileKey, privateDir);
+		}
+		catch (IOException | UnsupportedOperationException ex) {
+			ImsgChannel.closeQuietly(socket);
+			throw new ImsgIoException("cannot listen on " + path + ": " + ex, ex);
+		}
+	}
+
+	/**
+	 * Binds in a fresh 0700 directory beside {@code path}, sets mode and group there, then hard-links the socket
+	 * to {@code path} (which fails if anything appeared there meanwhile). Nobody can connect before the socket has
+	 * its final permissions. The private name stays until {@link #close()}: junixsocket checks on every accept
+	 * that the path it bound still names the same inode, and stops the server if it does not.
+	 *
+	 * @return the private directory, to remove on close
+	 */
+	private static Path bindPrivately(AFUNIXServerSocketChannel socket, Path path, ListenOptions listen)
+			throws IOException {
+		Path parent = path.toAbsolutePath().getParent();
+		Path dir = Files.createTempDirectory(parent, ".imsg4j-",
+				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+		Path tmp = dir.resolve("s");
+		boolean done = false;
+		try {
+			socket.bind(AFUNIXSocketAddress.of(tmp), listen.backlog());
+			if (listen.group() != null) {
+				GroupPrincipal group = path.getFileSystem().getUserPrincipalLookupService()
+					.lookupPrincipalByGroupName(listen.group());
+				Files.getFileAttributeView(tmp, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+			}
+			if (listen.mode() != null) {
+				Files.setPosixFilePermissions(tmp, listen.mode());
+			}
+			Files.createLink(path, tmp);
+			done = true;
+			return dir;
+		}
+		finally {
+			if (!done) {
+				removePrivateDir(dir);
+			}
+		}
+	}
+
+	private static void removePrivateDir(Path dir) {
+		try {
+			Files.deleteIfExists(dir.resolve("s"));
+			Files.deleteIfExists(dir);
 		}
 		catch (IOException ex) {
-			ImsgChannel.closeQuietly(socket);
-			throw new ImsgIoException("cannot listen on " + path + ": " + ex.getMessage(), ex);
+			LOG.log(System.Logger.Level.WARNING, "cannot remove " + dir + ": " + ex.getMessage());
 		}
 	}
 
 	/** Removes a socket file that no server answers on; refuses to touch a live socket or a non-socket. */
-	private static void removeStaleSocket(Path path) {
+	private static void removeStaleSocket(Path path, ListenOptions.StaleSocket policy) {
 		BasicFileAttributes attrs;
 		try {
 			attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -127,6 +202,10 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		}
 		catch (SocketException ex) {
 			// connection refused: nobody listens, the socket is stale
+			if (policy == ListenOptions.StaleSocket.FAIL) {
+				throw new ImsgIoException("cannot listen on " + path
+						+ ": a stale socket file is there and the stale-socket policy is FAIL; not removing it");
+			}
 			try {
 				Files.deleteIfExists(path);
 			}
@@ -268,6 +347,9 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		}
 		catch (IOException ex) {
 			// already gone
+		}
+		if (this.privateDir != null) {
+			removePrivateDir(this.privateDir);
 		}
 		if (this.accepted != null) {
 			ImsgChannel pending;

@@ -1,0 +1,122 @@
+package io.github.imsg4j.core;
+
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a server's socket file is made: its permissions and group, the listen backlog, and what to do when the
+ * path already exists. Immutable; start from {@link #defaults()}.
+ *
+ * <p>When a mode or group is given the socket is bound inside a private ({@code 0700}) directory next to the
+ * path ({@code .imsg4j-*}), given its mode and group there, and only then linked into place, so that there is
+ * no moment in which the socket is more open than configured. The private directory stays while the server
+ * listens (junixsocket re-checks the bound name on every accept) and is removed when it closes. Without either, the socket gets the process's umask, as
+ * {@code bind(2)} gives.
+ *
+ * @param mode the socket file's permissions, or {@code null} to leave them to the umask
+ * @param group the socket file's group name, or {@code null} for the process's group
+ * @param backlog the {@code listen(2)} backlog; at least 1
+ * @param staleSocket what to do with an existing socket file nobody listens on
+ */
+public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable String group, int backlog,
+		StaleSocket staleSocket) {
+
+	private static final ListenOptions DEFAULTS = new ListenOptions(null, null, 128, StaleSocket.REPLACE);
+
+	/**
+	 * What a server does when its path already holds a socket file. A socket with a live server behind it
+	 * (a connection succeeds) is never taken over, and a path that is not a socket is never removed, whatever
+	 * this says.
+	 */
+	public enum StaleSocket {
+
+		/** Remove a socket file nobody listens on and bind anew. */
+		REPLACE,
+
+		/** Refuse to start while anything exists at the path. */
+		FAIL
+	}
+
+	/**
+	 * Validates the fields.
+	 *
+	 * @param mode the socket's permissions, or {@code null}
+	 * @param group the socket's group, or {@code null}
+	 * @param backlog the listen backlog
+	 * @param staleSocket the stale-socket policy
+	 */
+	public ListenOptions {
+		mode = (mode != null) ? Set.copyOf(mode) : null;
+		if (backlog < 1) {
+			throw new IllegalArgumentException("backlog must be at least 1, got " + backlog);
+		}
+		if (group != null && group.isBlank()) {
+			throw new IllegalArgumentException("group must not be blank");
+		}
+		java.util.Objects.requireNonNull(staleSocket, "staleSocket");
+	}
+
+	/**
+	 * Umask permissions, the process's group, backlog 128, stale sockets replaced.
+	 *
+	 * @return the defaults
+	 */
+	public static ListenOptions defaults() {
+		return DEFAULTS;
+	}
+
+	/**
+	 * Parses an octal mode such as {@code "0660"} or {@code "660"}: permission bits only.
+	 *
+	 * @param octal the mode
+	 * @return the permissions
+	 * @throws IllegalArgumentException when it is not 3 or 4 octal digits with no setuid, setgid or sticky bits
+	 */
+	public static Set<PosixFilePermission> parseMode(String octal) {
+		if (!octal.matches("0?[0-7]{3}")) {
+			throw new IllegalArgumentException("'" + octal + "' is not an octal file mode like 0660 (permission bits only)");
+		}
+		int bits = Integer.parseInt(octal, 8);
+		StringBuilder rwx = new StringBuilder(9);
+		String letters = "rwxrwxrwx";
+		for (int i = 0; i < 9; i++) {
+			rwx.append(((bits >> (8 - i)) & 1) != 0 ? letters.charAt(i) : '-');
+		}
+		return PosixFilePermissions.fromString(rwx.toString());
+	}
+
+	/**
+	 * @param permissions the socket file's permissions, or {@code null} for the umask's
+	 * @return a copy with that mode
+	 */
+	public ListenOptions withMode(@Nullable Set<PosixFilePermission> permissions) {
+		return new ListenOptions(permissions, this.group, this.backlog, this.staleSocket);
+	}
+
+	/**
+	 * @param name the socket file's group, or {@code null} for the process's
+	 * @return a copy with that group
+	 */
+	public ListenOptions withGroup(@Nullable String name) {
+		return new ListenOptions(this.mode, name, this.backlog, this.staleSocket);
+	}
+
+	/**
+	 * @param value the listen backlog
+	 * @return a copy with that backlog
+	 */
+	public ListenOptions withBacklog(int value) {
+		return new ListenOptions(this.mode, this.group, value, this.staleSocket);
+	}
+
+	/**
+	 * @param policy what to do with a stale socket file
+	 * @return a copy with that policy
+	 */
+	public ListenOptions withStaleSocket(StaleSocket policy) {
+		return new ListenOptions(this.mode, this.group, this.backlog, policy);
+	}
+}
