@@ -1,0 +1,211 @@
+package io.github.imsg4j.spring;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.ImsgChannel;
+import io.github.imsg4j.core.ImsgClosedException;
+import io.github.imsg4j.core.ImsgException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A running outbound connection: connects at start, reconnects with exponential back-off when the daemon goes
+ * away, and hands out its current session. Messages the daemon sends are routed to handlers like an
+ * endpoint's, under the client's name.
+ */
+public final class ClientEndpoint {
+
+	private static final Log LOG = LogFactory.getLog(ClientEndpoint.class);
+
+	private final String name;
+
+	private final Path path;
+
+	private final ChannelOptions options;
+
+	private final Duration connectTimeout;
+
+	private final @Nullable Backoff backoff;
+
+	private final UnhandledMessagePolicy unhandled;
+
+	private final SessionContext context;
+
+	private final Object lock = new Object();
+
+	/** Completes with the session once connected; replaced by a fresh one when the connection is lost. */
+	private CompletableFuture<ImsgSession> current = new CompletableFuture<>();
+
+	private volatile boolean stopped;
+
+	private @Nullable ScheduledExecutorService scheduler;
+
+	private long nextDelayNanos;
+
+	private @Nullable String lastError;
+
+	ClientEndpoint(String name, Path path, ChannelOptions options, Duration connectTimeout, @Nullable Backoff backoff,
+			UnhandledMessagePolicy unhandled, SessionContext context) {
+		this.name = name;
+		this.path = path;
+		this.options = options;
+		this.connectTimeout = connectTimeout;
+		this.backoff = backoff;
+		this.unhandled = unhandled;
+		this.context = context;
+	}
+
+	/**
+	 * Exponential back-off between attempts.
+	 *
+	 * @param initial first wait
+	 * @param max longest wait
+	 * @param multiplier growth per failure
+	 */
+	public record Backoff(Duration initial, Duration max, double multiplier) {
+	}
+
+	/**
+	 * @return the client's name
+	 */
+	public String name() {
+		return this.name;
+	}
+
+	/**
+	 * @return the daemon's socket path
+	 */
+	public Path path() {
+		return this.path;
+	}
+
+	/**
+	 * @return whether a connection is up now
+	 */
+	public boolean isConnected() {
+		CompletableFuture<ImsgSession> f;
+		synchronized (this.lock) {
+			f = this.current;
+		}
+		return f.isDone() && !f.isCompletedExceptionally() && f.join().isOpen();
+	}
+
+	/**
+	 * The connected session, waiting up to the connect timeout for a connection (re)establishing.
+	 *
+	 * @return the session
+	 * @throws ImsgClosedException when there is no connection within the connect timeout
+	 */
+	public ImsgSession session() {
+		CompletableFuture<ImsgSession> f;
+		synchronized (this.lock) {
+			f = this.current;
+		}
+		try {
+			return f.get(this.connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
+		}
+		catch (TimeoutException | ExecutionException ex) {
+			throw new ImsgClosedException("imsg client '" + this.name + "' is not connected to " + this.path
+					+ " (waited " + this.connectTimeout + "; last error: " + this.lastError + ")");
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new ImsgClosedException("interrupted waiting for imsg client '" + this.name + "'");
+		}
+	}
+
+	void start(ScheduledExecutorService executor) {
+		this.scheduler = executor;
+		this.nextDelayNanos = (this.backoff != null) ? this.backoff.initial().toNanos() : 0;
+		if (!connect() && this.backoff == null) {
+			throw new ImsgClosedException("imsg client '" + this.name + "' cannot connect to " + this.path + ": "
+					+ this.lastError + " (reconnect is disabled, so start-up fails)");
+		}
+	}
+
+	private boolean connect() {
+		if (this.stopped) {
+			return false;
+		}
+		try {
+			ImsgChannel.connect(this.path, this.options, new SessionListener(this.name, this.context, this.unhandled,
+					this::connected, this::lost));
+			return true;
+		}
+		catch (ImsgException ex) {
+			this.lastError = ex.getMessage();
+			LOG.warn("imsg client '" + this.name + "': " + ex.getMessage() + retryNote());
+			scheduleReconnect();
+			return false;
+		}
+	}
+
+	private String retryNote() {
+		return (this.backoff != null && !this.stopped)
+				? "; retrying in " + Duration.ofNanos(this.nextDelayNanos).toMillis() + " ms" : "";
+	}
+
+	private void connected(ImsgSession session) {
+		if (this.backoff != null) {
+			this.nextDelayNanos = this.backoff.initial().toNanos();
+		}
+		LOG.info("imsg client '" + this.name + "' connected to " + this.path);
+		synchronized (this.lock) {
+			if (!this.current.complete(session)) {
+				this.current = CompletableFuture.completedFuture(session);
+			}
+		}
+		if (this.stopped) {
+			session.close();
+		}
+	}
+
+	private void lost(@Nullable ImsgSession session) {
+		synchronized (this.lock) {
+			if (this.current.isDone()) {
+				this.current = new CompletableFuture<>();
+			}
+		}
+		if (this.stopped) {
+			return;
+		}
+		this.lastError = "connection lost";
+		LOG.warn("imsg client '" + this.name + "' lost its connection to " + this.path + retryNote());
+		scheduleReconnect();
+	}
+
+	private void scheduleReconnect() {
+		Backoff b = this.backoff;
+		ScheduledExecutorService s = this.scheduler;
+		if (b == null || s == null || this.stopped) {
+			return;
+		}
+		long delay = this.nextDelayNanos;
+		this.nextDelayNanos = Math.min(b.max().toNanos(), (long) (delay * b.multiplier()));
+		s.schedule(this::connect, delay, TimeUnit.NANOSECONDS);
+	}
+
+	/** Session, if connected, for a graceful stop. */
+	@Nullable ImsgSession sessionIfConnected() {
+		CompletableFuture<ImsgSession> f;
+		synchronized (this.lock) {
+			f = this.current;
+		}
+		return (f.isDone() && !f.isCompletedExceptionally()) ? f.join() : null;
+	}
+
+	void stop() {
+		this.stopped = true;
+		synchronized (this.lock) {
+			this.current.completeExceptionally(new ImsgClosedException("imsg client '" + this.name + "' stopped"));
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package io.github.imsg4j.spring;
+
+import java.util.concurrent.CompletionStage;
+
+import io.github.imsg4j.core.Imsg;
+import io.github.imsg4j.core.WireFormat;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Takes each received message to its handler: on the session's ordered executor, through argument resolution,
+ * the method, the reply, and the error handler. Closes every message when its handler is done with it, so a
+ * descriptor the handler did not take is never leaked.
+ */
+final class ImsgDispatcher {
+
+	private static final Log LOG = LogFactory.getLog(ImsgDispatcher.class);
+
+	private final ImsgHandlerRegistry handlers;
+
+	private final ImsgErrorHandler errorHandler;
+
+	private final ImsgMetrics metrics;
+
+	ImsgDispatcher(ImsgHandlerRegistry handlers, ImsgErrorHandler errorHandler, ImsgMetrics metrics) {
+		this.handlers = handlers;
+		this.errorHandler = errorHandler;
+		this.metrics = metrics;
+	}
+
+	/** On the event loop: hands the message to a waiting request or queues it for its handler. */
+	void onMessage(ImsgSession session, Imsg message, UnhandledMessagePolicy unhandled) {
+		session.touch();
+		this.metrics.messageReceived(session.endpoint(), this.handlers.typeTag(session.endpoint(), message.type()),
+				WireFormat.HEADER_SIZE + message.length(), message.hasFd());
+		if (session.offerToWaiter(message)) {
+			return;
+		}
+		session.execute(() -> handle(session, message, unhandled));
+	}
+
+	private void handle(ImsgSession session, Imsg message, UnhandledMessagePolicy unhandled) {
+		ImsgHandlerMethod handler = this.handlers.lookup(session.endpoint(), message.type());
+		if (handler == null) {
+			this.metrics.unhandled(session.endpoint());
+			LOG.warn("No handler for " + message + " on " + session
+					+ ((unhandled == UnhandledMessagePolicy.CLOSE) ? "; closing the connection (unhandled: close)"
+							: "; dropped"));
+			message.close();
+			if (unhandled == UnhandledMessagePolicy.CLOSE) {
+				session.close();
+			}
+			session.done();
+			return;
+		}
+		long start = System.nanoTime();
+		Object result;
+		try {
+			result = handler.invoke(session, message);
+		}
+		catch (Throwable ex) {
+			finish(session, message, handler, start, ex);
+			return;
+		}
+		if (result instanceof CompletionStage<?> stage) {
+			stage.whenComplete((value, ex) -> {
+				Throwable error = ex;
+				if (error == null) {
+					error = reply(session, message, handler, value);
+				}
+				finish(session, message, handler, start, error);
+			});
+			return;
+		}
+		finish(session, message, handler, start, reply(session, message, handler, result));
+	}
+
+	/** Sends what the handler returned; gives back the error if that failed. */
+	private @Nullable Throwable reply(ImsgSession session, Imsg request, ImsgHandlerMethod handler,
+			@Nullable Object result) {
+		if (result == null) {
+			return null;
+		}
+		try {
+			if (result instanceof ImsgReply r) {
+				session.send(r.type(), (r.peerId() != null) ? r.peerId() : request.peerId(), r.payload(), r.fd());
+				return null;
+			}
+			Integer replyType = handler.replyType();
+			if (replyType == null) {
+				return new IllegalStateException(handler + " returned a " + result.getClass().getSimpleName()
+						+ " but declares no replyType");
+			}
+			session.send(replyType, request.peerId(), result, null);
+			return null;
+		}
+		catch (RuntimeException ex) {
+			return ex;
+		}
+	}
+
+	private void finish(ImsgSession session, Imsg message, ImsgHandlerMethod handler, long start,
+			@Nullable Throwable error) {
+		try {
+			this.metrics.handled(session.endpoint(), this.handlers.typeTag(session.endpoint(), message.type()),
+					System.nanoTime() - start, error != null);
+			if (error != null) {
+				ImsgErrorHandler.Action action;
+				try {
+					action = this.errorHandler.handleError(session, message, unwrap(error));
+				}
+				catch (RuntimeException ex) {
+					LOG.error("Error handler failed on " + message + " on " + session, ex);
+					action = ImsgErrorHandler.Action.CONTINUE;
+				}
+				if (action == ImsgErrorHandler.Action.CLOSE) {
+					session.close();
+				}
+			}
+		}
+		finally {
+			message.close();
+			session.done();
+		}
+	}
+
+	private static Throwable unwrap(Throwable error) {
+		Throwable t = error;
+		while ((t instanceof java.util.concurrent.CompletionException
+				|| t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+			t = t.getCause();
+		}
+		return t;
+	}
+}

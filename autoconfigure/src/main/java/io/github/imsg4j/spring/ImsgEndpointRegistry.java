@@ -1,0 +1,280 @@
+package io.github.imsg4j.spring;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+
+import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.ListenOptions;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Owns every endpoint and client of the application and runs their life, as Spring Kafka's
+ * {@code KafkaListenerEndpointRegistry} does for listener containers: once all singletons exist it validates
+ * and routes the {@link ImsgHandler} methods; it starts listening after the context is refreshed (late phase),
+ * and stops early and gracefully: stop accepting and remove the socket files, stop reading, let in-flight
+ * handlers finish, flush queued replies, close.
+ */
+public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSingleton {
+
+	/** Start late and stop early, as Spring Kafka's listener containers do. */
+	public static final int PHASE = Integer.MAX_VALUE - 100;
+
+	private static final Log LOG = LogFactory.getLog(ImsgEndpointRegistry.class);
+
+	private final List<Server> serverSettings;
+
+	private final List<Client> clientSettings;
+
+	private final Wiring wiring;
+
+	private final Map<String, ServerEndpoint> servers = new LinkedHashMap<>();
+
+	private final Map<String, ClientEndpoint> clients = new LinkedHashMap<>();
+
+	private final SessionContext context;
+
+	private @Nullable ImsgHandlerRegistry handlers;
+
+	private @Nullable ScheduledThreadPoolExecutor scheduler;
+
+	private volatile boolean running;
+
+	/**
+	 * A listening endpoint's settings.
+	 *
+	 * @param name its name
+	 * @param path socket path
+	 * @param channel how connections speak
+	 * @param listen socket file mode, group, backlog, stale-socket policy
+	 * @param maxConnections most connections at once
+	 * @param idleTimeout close connections silent this long, or {@code null}
+	 * @param unhandled what to do with unhandled messages
+	 * @param rules the authorization rules from properties
+	 */
+	public record Server(String name, Path path, ChannelOptions channel, ListenOptions listen, int maxConnections,
+			@Nullable Duration idleTimeout, UnhandledMessagePolicy unhandled, PropertiesPeerAuthorizer rules) {
+	}
+
+	/**
+	 * An outbound client's settings.
+	 *
+	 * @param name its name
+	 * @param path the daemon's socket path
+	 * @param channel how the connection speaks
+	 * @param connectTimeout how long a send waits for a connection
+	 * @param backoff reconnect back-off, or {@code null} for no reconnecting
+	 * @param unhandled what to do with unhandled messages
+	 */
+	public record Client(String name, Path path, ChannelOptions channel, Duration connectTimeout,
+			ClientEndpoint.@Nullable Backoff backoff, UnhandledMessagePolicy unhandled) {
+	}
+
+	/**
+	 * The collaborators every connection uses.
+	 *
+	 * @param found handler methods found by the bean post-processor
+	 * @param resolvers user argument resolvers, asked after the built-in ones for imsg's own types
+	 * @param codecs payload codecs
+	 * @param errorHandler handles handler failures
+	 * @param authorizers custom peer authorizers, in order
+	 * @param metrics metrics sink
+	 * @param executor runs handlers
+	 * @param shutdownTimeout how long a graceful stop may take
+	 */
+	public record Wiring(ImsgHandlerAnnotationBeanPostProcessor found, List<ImsgArgumentResolver> resolvers,
+			ImsgCodecs codecs, ImsgErrorHandler errorHandler, List<ImsgPeerAuthorizer> authorizers, ImsgMetrics metrics,
+			Executor executor, Duration shutdownTimeout) {
+	}
+
+	/**
+	 * @param servers listening endpoints
+	 * @param clients outbound clients
+	 * @param wiring shared collaborators
+	 */
+	public ImsgEndpointRegistry(List<Server> servers, List<Client> clients, Wiring wiring) {
+		this.serverSettings = List.copyOf(servers);
+		this.clientSettings = List.copyOf(clients);
+		this.wiring = wiring;
+		this.context = new SessionContext(wiring.codecs(), wiring.metrics(), wiring.executor());
+		for (Server s : this.serverSettings) {
+			this.servers.put(s.name(), new ServerEndpoint(s.name(), s.path(), s.channel(), s.listen(),
+					s.maxConnections(), s.idleTimeout(), s.unhandled(), wiring.authorizers(), s.rules(), this.context));
+		}
+		for (Client c : this.clientSettings) {
+			this.clients.put(c.name(), new ClientEndpoint(c.name(), c.path(), c.channel(), c.connectTimeout(),
+					c.backoff(), c.unhandled(), this.context));
+		}
+	}
+
+	@Override
+	public void afterSingletonsInstantiated() {
+		List<ImsgArgumentResolver> chain = new ArrayList<>(BuiltInArgumentResolvers.frameworkTypes());
+		chain.addAll(this.wiring.resolvers());
+		chain.addAll(BuiltInArgumentResolvers.payloadTypes(this.wiring.codecs()));
+		List<ImsgHandlerMethod> methods = new ArrayList<>();
+		for (ImsgHandlerAnnotationBeanPostProcessor.Found f : this.wiring.found().found()) {
+			methods.add(new ImsgHandlerMethod(f.bean(), f.method(), f.annotation(), chain, this.wiring.codecs()));
+		}
+		List<String> names = new ArrayList<>();
+		this.serverSettings.forEach((s) -> names.add(s.name()));
+		this.clientSettings.forEach((c) -> names.add(c.name()));
+		if (names.isEmpty() && !methods.isEmpty()) {
+			LOG.warn(methods.size() + " @ImsgHandler methods but no imsg.endpoints or imsg.clients configured");
+		}
+		ImsgHandlerRegistry routes = new ImsgHandlerRegistry(methods, names);
+		this.handlers = routes;
+		this.context.setDispatcher(new ImsgDispatcher(routes, this.wiring.errorHandler(), this.wiring.metrics()));
+	}
+
+	/**
+	 * @return the routing table
+	 */
+	public ImsgHandlerRegistry handlers() {
+		ImsgHandlerRegistry h = this.handlers;
+		if (h == null) {
+			throw new IllegalStateException("handlers are routed once all singletons exist");
+		}
+		return h;
+	}
+
+	/**
+	 * @return the listening endpoints by name
+	 */
+	public Map<String, ServerEndpoint> endpoints() {
+		return Collections.unmodifiableMap(this.servers);
+	}
+
+	/**
+	 * @return the outbound clients by name
+	 */
+	public Map<String, ClientEndpoint> clients() {
+		return Collections.unmodifiableMap(this.clients);
+	}
+
+	/**
+	 * @param name an endpoint name
+	 * @return the endpoint
+	 * @throws IllegalArgumentException when there is none by that name
+	 */
+	public ServerEndpoint endpoint(String name) {
+		ServerEndpoint e = this.servers.get(name);
+		if (e == null) {
+			throw new IllegalArgumentException("no imsg endpoint named '" + name + "' (known: " + this.servers.keySet() + ")");
+		}
+		return e;
+	}
+
+	/**
+	 * @param name a client name
+	 * @return the client
+	 * @throws IllegalArgumentException when there is none by that name
+	 */
+	public ClientEndpoint client(String name) {
+		ClientEndpoint c = this.clients.get(name);
+		if (c == null) {
+			throw new IllegalArgumentException("no imsg client named '" + name + "' (known: " + this.clients.keySet() + ")");
+		}
+		return c;
+	}
+
+	@Override
+	public synchronized void start() {
+		if (this.running) {
+			return;
+		}
+		ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, (r) -> {
+			Thread t = new Thread(r, "imsg-scheduler");
+			t.setDaemon(true);
+			return t;
+		});
+		s.setRemoveOnCancelPolicy(true);
+		this.scheduler = s;
+		this.running = true;
+		try {
+			for (ServerEndpoint e : this.servers.values()) {
+				e.start(s);
+			}
+			for (ClientEndpoint c : this.clients.values()) {
+				c.start(s);
+			}
+		}
+		catch (RuntimeException ex) {
+			stop();
+			throw ex;
+		}
+	}
+
+	@Override
+	public void stop() {
+		shutdown();
+	}
+
+	@Override
+	public void stop(Runnable callback) {
+		Thread t = new Thread(() -> {
+			try {
+				shutdown();
+			}
+			finally {
+				callback.run();
+			}
+		}, "imsg-shutdown");
+		t.start();
+	}
+
+	private synchronized void shutdown() {
+		if (!this.running) {
+			return;
+		}
+		this.running = false;
+		long deadline = System.nanoTime() + this.wiring.shutdownTimeout().toNanos();
+		this.servers.values().forEach(ServerEndpoint::stopAccepting);
+		List<ImsgSession> sessions = new ArrayList<>();
+		this.servers.values().forEach((e) -> sessions.addAll(e.sessions()));
+		for (ClientEndpoint c : this.clients.values()) {
+			ImsgSession s = c.sessionIfConnected();
+			if (s != null) {
+				sessions.add(s);
+			}
+			c.stop();
+		}
+		sessions.forEach((s) -> s.channel().pauseReading());
+		int unfinished = 0;
+		for (ImsgSession s : sessions) {
+			if (!s.awaitIdle(deadline)) {
+				unfinished++;
+			}
+		}
+		if (unfinished > 0) {
+			LOG.warn(unfinished + " imsg connections still had handlers running after the shutdown timeout of "
+					+ this.wiring.shutdownTimeout() + "; closing them anyway");
+		}
+		sessions.forEach(ImsgSession::close);
+		ScheduledThreadPoolExecutor s = this.scheduler;
+		if (s != null) {
+			s.shutdownNow();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	@Override
+	public int getPhase() {
+		return PHASE;
+	}
+}

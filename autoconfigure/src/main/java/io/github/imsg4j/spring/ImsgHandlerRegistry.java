@@ -1,0 +1,95 @@
+package io.github.imsg4j.spring;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The routing table: for each endpoint or client name, which {@link ImsgHandlerMethod} takes which message type,
+ * and the optional fallback. Built once at start-up; conflicts fail the start with both methods named.
+ */
+public final class ImsgHandlerRegistry {
+
+	private final Map<String, Map<Integer, ImsgHandlerMethod>> routes = new HashMap<>();
+
+	private final Map<String, ImsgHandlerMethod> fallbacks = new HashMap<>();
+
+	/**
+	 * Routes every method to the endpoints it names (or to all of them).
+	 *
+	 * @param methods the handler methods found in the application
+	 * @param names every endpoint and client name
+	 * @throws IllegalStateException on an unknown endpoint name, two handlers for one type on one endpoint, or
+	 *         two fallbacks on one endpoint
+	 */
+	public ImsgHandlerRegistry(Collection<ImsgHandlerMethod> methods, Collection<String> names) {
+		for (String name : names) {
+			this.routes.put(name, new HashMap<>());
+		}
+		for (ImsgHandlerMethod m : methods) {
+			Set<String> targets = m.endpoints().isEmpty() ? Set.copyOf(names) : m.endpoints();
+			for (String name : targets) {
+				Map<Integer, ImsgHandlerMethod> table = this.routes.get(name);
+				if (table == null) {
+					throw new IllegalStateException(m + " names endpoint '" + name
+							+ "', which is neither in imsg.endpoints nor in imsg.clients (known: " + new TreeSet<>(names) + ")");
+				}
+				if (m.isFallback()) {
+					ImsgHandlerMethod other = this.fallbacks.putIfAbsent(name, m);
+					if (other != null) {
+						throw new IllegalStateException("two fallback handlers on endpoint '" + name + "': " + other
+								+ " and " + m);
+					}
+					continue;
+				}
+				for (int type : m.types()) {
+					ImsgHandlerMethod other = table.putIfAbsent(type, m);
+					if (other != null && other != m) {
+						throw new IllegalStateException("two handlers for message type " + Integer.toUnsignedString(type)
+								+ " on endpoint '" + name + "': " + other + " and " + m);
+					}
+				}
+			}
+		}
+	}
+
+	/**
+	 * @param endpoint an endpoint or client name
+	 * @param type a message type
+	 * @return the handler for that type there, else the endpoint's fallback, else {@code null}
+	 */
+	public @Nullable ImsgHandlerMethod lookup(String endpoint, int type) {
+		Map<Integer, ImsgHandlerMethod> table = this.routes.get(endpoint);
+		ImsgHandlerMethod m = (table != null) ? table.get(type) : null;
+		return (m != null) ? m : this.fallbacks.get(endpoint);
+	}
+
+	/**
+	 * A metrics tag for a type: its number when a typed handler takes it on that endpoint, else {@code other},
+	 * so that a peer sending random types cannot create unbounded meters.
+	 *
+	 * @param endpoint an endpoint or client name
+	 * @param type a message type
+	 * @return the tag
+	 */
+	public String typeTag(String endpoint, int type) {
+		Map<Integer, ImsgHandlerMethod> table = this.routes.get(endpoint);
+		return (table != null && table.containsKey(type)) ? Integer.toUnsignedString(type) : "other";
+	}
+
+	/**
+	 * @return every routed method, once each
+	 */
+	public List<ImsgHandlerMethod> methods() {
+		List<ImsgHandlerMethod> all = new ArrayList<>();
+		this.routes.values().forEach((t) -> t.values().stream().filter((m) -> !all.contains(m)).forEach(all::add));
+		this.fallbacks.values().stream().filter((m) -> !all.contains(m)).forEach(all::add);
+		return all;
+	}
+}

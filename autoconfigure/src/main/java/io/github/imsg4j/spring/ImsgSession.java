@@ -1,0 +1,314 @@
+package io.github.imsg4j.spring;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.github.imsg4j.core.Fds;
+import io.github.imsg4j.core.Imsg;
+import io.github.imsg4j.core.ImsgChannel;
+import io.github.imsg4j.core.OutboundFd;
+import io.github.imsg4j.core.PeerCredentials;
+import io.github.imsg4j.core.WireFormat;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One connection of an endpoint or client, as handlers and the {@link ImsgTemplate} see it: who the peer is,
+ * and how to send to it. Thread-safe; may be kept and used after the handler returns, until it closes.
+ *
+ * <p>Received messages are handled one at a time, in order, on the handler executor. When more than
+ * {@value #PAUSE_AT} wait, the session stops reading from the socket until the backlog falls to
+ * {@value #RESUME_AT}: a fast peer meets back-pressure instead of filling the heap.
+ */
+public final class ImsgSession {
+
+	static final int PAUSE_AT = 1024;
+
+	static final int RESUME_AT = 256;
+
+	private final String endpoint;
+
+	private final ImsgChannel channel;
+
+	private final ImsgCodecs codecs;
+
+	private final ImsgMetrics metrics;
+
+	private final Executor executor;
+
+	private final Map<Integer, Queue<CompletableFuture<Imsg>>> waiters = new ConcurrentHashMap<>();
+
+	/** Tasks waiting to run; guarded by itself. */
+	private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+
+	private boolean running;
+
+	private boolean paused;
+
+	/** Handlers queued, running, or whose futures have not completed. */
+	private int inFlight;
+
+	private volatile long lastMessageNanos = System.nanoTime();
+
+	ImsgSession(String endpoint, ImsgChannel channel, ImsgCodecs codecs, ImsgMetrics metrics, Executor executor) {
+		this.endpoint = endpoint;
+		this.channel = channel;
+		this.codecs = codecs;
+		this.metrics = metrics;
+		this.executor = executor;
+	}
+
+	/**
+	 * @return the endpoint's or client's name
+	 */
+	public String endpoint() {
+		return this.endpoint;
+	}
+
+	/**
+	 * @return the peer's credentials, from the kernel at connect time
+	 */
+	public PeerCredentials peer() {
+		return this.channel.peerCredentials();
+	}
+
+	/**
+	 * @return the underlying channel, for what the session does not offer
+	 */
+	public ImsgChannel channel() {
+		return this.channel;
+	}
+
+	/**
+	 * @return the wire generation spoken
+	 */
+	public WireFormat wireFormat() {
+		return this.channel.wireFormat();
+	}
+
+	/**
+	 * @return whether the connection is open
+	 */
+	public boolean isOpen() {
+		return this.channel.isOpen();
+	}
+
+	/**
+	 * @return completes when the connection has closed
+	 */
+	public CompletableFuture<Void> closeFuture() {
+		return this.channel.closeFuture();
+	}
+
+	/** Closes the connection after writing what is queued. */
+	public void close() {
+		this.channel.close();
+	}
+
+	@Override
+	public String toString() {
+		return "session of " + this.endpoint + " (" + this.channel.name() + ")";
+	}
+
+	// ---------------------------------------------------------------- sending
+
+	/**
+	 * Sends a message with peer id 0 and no descriptor.
+	 *
+	 * @param type the message type
+	 * @param payload the payload (see {@link ImsgReply#payload()}), or {@code null}
+	 */
+	public void send(int type, @Nullable Object payload) {
+		send(type, 0, payload, null);
+	}
+
+	/**
+	 * Sends a message, waiting for room in the write queue up to the configured send timeout.
+	 *
+	 * @param type the message type
+	 * @param peerid the header's peer id
+	 * @param payload the payload (see {@link ImsgReply#payload()}), or {@code null}
+	 * @param fd a descriptor to pass, or {@code null}; when sending fails a transferred descriptor is closed
+	 * @throws io.github.imsg4j.core.ImsgException when the message is too large, the queue stays full, or the
+	 *         connection is closed
+	 */
+	public void send(int type, int peerid, @Nullable Object payload, @Nullable OutboundFd fd) {
+		ByteBuffer bytes;
+		try {
+			bytes = this.codecs.encode(payload, this.channel.maxMessageSize() - WireFormat.HEADER_SIZE);
+			this.channel.compose(type, peerid, 0, fd, bytes);
+		}
+		catch (RuntimeException ex) {
+			if (fd != null && fd.closeAfterSend()) {
+				Fds.closeQuietly(fd.fd()); // ours to close: the send that would have taken it failed
+			}
+			throw ex;
+		}
+		this.metrics.messageSent(this.endpoint, Integer.toUnsignedString(type),
+				WireFormat.HEADER_SIZE + bytes.remaining(), fd != null);
+	}
+
+	/**
+	 * Sends a reply with the peer id it names (0 if none).
+	 *
+	 * @param reply the reply
+	 */
+	public void send(ImsgReply reply) {
+		Integer peerId = reply.peerId();
+		send(reply.type(), (peerId != null) ? peerId : 0, reply.payload(), reply.fd());
+	}
+
+	/**
+	 * Sends a message and waits asynchronously for the next message of {@code replyType} on this connection. That
+	 * reply goes to the returned future instead of a handler; the caller owns it and should close it.
+	 *
+	 * @param type the request's type
+	 * @param payload the request's payload, or {@code null}
+	 * @param fd a descriptor to pass, or {@code null}
+	 * @param replyType the type of the awaited reply
+	 * @param timeout how long to wait; the future then fails with {@link TimeoutException}
+	 * @return the reply
+	 */
+	public CompletableFuture<Imsg> request(int type, @Nullable Object payload, @Nullable OutboundFd fd,
+			int replyType, Duration timeout) {
+		CompletableFuture<Imsg> reply = new CompletableFuture<>();
+		Queue<CompletableFuture<Imsg>> queue = this.waiters.computeIfAbsent(replyType,
+				(t) -> new ConcurrentLinkedQueue<>());
+		queue.add(reply);
+		try {
+			send(type, 0, payload, fd);
+		}
+		catch (RuntimeException ex) {
+			queue.remove(reply);
+			reply.completeExceptionally(ex);
+			return reply;
+		}
+		reply.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).whenComplete((m, ex) -> {
+			if (ex != null) {
+				queue.remove(reply);
+			}
+		});
+		return reply;
+	}
+
+	// ---------------------------------------------------------------- receiving (package-private)
+
+	/** On the loop thread: gives the message to a waiting {@link #request}, if one awaits its type. */
+	boolean offerToWaiter(Imsg message) {
+		Queue<CompletableFuture<Imsg>> queue = this.waiters.get(message.type());
+		CompletableFuture<Imsg> waiter;
+		while (queue != null && (waiter = queue.poll()) != null) {
+			CompletableFuture<Imsg> w = waiter;
+			// Complete off the loop thread: whatever the caller chained to the future must not stall the loop.
+			this.executor.execute(() -> {
+				if (!w.complete(message)) {
+					message.close(); // timed out meanwhile
+				}
+			});
+			return true;
+		}
+		return false;
+	}
+
+	/** Fails every waiting request: the connection is gone. */
+	void failWaiters(Throwable cause) {
+		for (Queue<CompletableFuture<Imsg>> queue : this.waiters.values()) {
+			CompletableFuture<Imsg> w;
+			while ((w = queue.poll()) != null) {
+				w.completeExceptionally(cause);
+			}
+		}
+	}
+
+	void touch() {
+		this.lastMessageNanos = System.nanoTime();
+	}
+
+	long idleNanos() {
+		return System.nanoTime() - this.lastMessageNanos;
+	}
+
+	/** Queues a task behind this session's earlier ones; pauses reading when too many wait. */
+	void execute(Runnable task) {
+		boolean start;
+		synchronized (this.tasks) {
+			this.tasks.add(task);
+			this.inFlight++;
+			start = !this.running;
+			this.running = true;
+			if (this.tasks.size() > PAUSE_AT && !this.paused) {
+				this.paused = true;
+				this.channel.pauseReading();
+			}
+		}
+		if (start) {
+			this.executor.execute(this::drain);
+		}
+	}
+
+	private void drain() {
+		while (true) {
+			Runnable next;
+			synchronized (this.tasks) {
+				next = this.tasks.poll();
+				if (next == null) {
+					this.running = false;
+					return;
+				}
+				if (this.paused && this.tasks.size() <= RESUME_AT) {
+					this.paused = false;
+					this.channel.resumeReading();
+				}
+			}
+			next.run();
+		}
+	}
+
+	/** A handler (or its future) finished. */
+	void done() {
+		synchronized (this.tasks) {
+			this.inFlight--;
+			this.tasks.notifyAll();
+		}
+	}
+
+	/** Tells a handler's future it will finish later: counts as in flight until {@link #done()}. */
+	boolean idle() {
+		synchronized (this.tasks) {
+			return this.inFlight == 0;
+		}
+	}
+
+	/**
+	 * Waits until no handler is queued, running or pending.
+	 *
+	 * @param deadlineNanos {@link System#nanoTime()} to give up at
+	 * @return whether it became idle in time
+	 */
+	boolean awaitIdle(long deadlineNanos) {
+		synchronized (this.tasks) {
+			while (this.inFlight > 0) {
+				long left = deadlineNanos - System.nanoTime();
+				if (left <= 0) {
+					return false;
+				}
+				try {
+					TimeUnit.NANOSECONDS.timedWait(this.tasks, left);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return false;
+				}
+			}
+			return true;
+		}
+	}
+}

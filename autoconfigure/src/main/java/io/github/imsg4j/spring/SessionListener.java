@@ -1,0 +1,79 @@
+package io.github.imsg4j.spring;
+
+import java.util.function.Consumer;
+
+import io.github.imsg4j.core.Imsg;
+import io.github.imsg4j.core.ImsgChannel;
+import io.github.imsg4j.core.ImsgClosedException;
+import io.github.imsg4j.core.ImsgListener;
+import io.github.imsg4j.core.ImsgProtocolException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+/** Turns a channel's events into a session's life: created on open, fed messages, ended on close. */
+final class SessionListener implements ImsgListener {
+
+	private static final Log LOG = LogFactory.getLog(SessionListener.class);
+
+	private final String endpoint;
+
+	private final SessionContext context;
+
+	private final UnhandledMessagePolicy unhandled;
+
+	private final Consumer<ImsgSession> opened;
+
+	private final Consumer<@Nullable ImsgSession> closed;
+
+	private @Nullable ImsgSession session;
+
+	SessionListener(String endpoint, SessionContext context, UnhandledMessagePolicy unhandled,
+			Consumer<ImsgSession> opened, Consumer<@Nullable ImsgSession> closed) {
+		this.endpoint = endpoint;
+		this.context = context;
+		this.unhandled = unhandled;
+		this.opened = opened;
+		this.closed = closed;
+	}
+
+	@Override
+	public void onOpen(ImsgChannel channel) {
+		ImsgSession s = new ImsgSession(this.endpoint, channel, this.context.codecs(), this.context.metrics(),
+				this.context.executor());
+		this.session = s;
+		this.context.metrics().connectionOpened(this.endpoint);
+		LOG.debug("Opened " + s);
+		this.opened.accept(s);
+	}
+
+	@Override
+	public void onMessage(ImsgChannel channel, Imsg message) {
+		ImsgSession s = this.session;
+		if (s == null) {
+			message.close();
+			return;
+		}
+		this.context.dispatcher().onMessage(s, message, this.unhandled);
+	}
+
+	@Override
+	public void onClose(ImsgChannel channel, @Nullable Throwable cause) {
+		ImsgSession s = this.session;
+		if (cause instanceof ImsgProtocolException) {
+			this.context.metrics().protocolError(this.endpoint);
+			LOG.warn("Closed " + channel.name() + " on " + this.endpoint + ": " + cause.getMessage());
+		}
+		else if (cause != null) {
+			LOG.info("Closed " + channel.name() + " on " + this.endpoint + ": " + cause.getMessage());
+		}
+		else {
+			LOG.debug("Closed " + channel.name() + " on " + this.endpoint);
+		}
+		if (s != null) {
+			this.context.metrics().connectionClosed(this.endpoint, cause);
+			s.failWaiters((cause != null) ? cause : new ImsgClosedException(channel.name() + " closed"));
+		}
+		this.closed.accept(s);
+	}
+}

@@ -1,0 +1,171 @@
+package io.github.imsg4j.spring.autoconfigure;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.ListenOptions;
+import io.github.imsg4j.spring.ClientEndpoint;
+import io.github.imsg4j.spring.ImsgArgumentResolver;
+import io.github.imsg4j.spring.ImsgCodecs;
+import io.github.imsg4j.spring.ImsgEndpointRegistry;
+import io.github.imsg4j.spring.ImsgErrorHandler;
+import io.github.imsg4j.spring.ImsgHandlerAnnotationBeanPostProcessor;
+import io.github.imsg4j.spring.ImsgHandlerExecutor;
+import io.github.imsg4j.spring.ImsgMetrics;
+import io.github.imsg4j.spring.ImsgPayloadCodec;
+import io.github.imsg4j.spring.ImsgPeerAuthorizer;
+import io.github.imsg4j.spring.ImsgTemplate;
+import io.github.imsg4j.spring.LoggingImsgErrorHandler;
+import io.github.imsg4j.spring.OsAccounts;
+import io.github.imsg4j.spring.PropertiesPeerAuthorizer;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.thread.Threading;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
+
+/**
+ * Auto-configuration for imsg: an endpoint for every {@code imsg.endpoints.<name>}, a client for every
+ * {@code imsg.clients.<name>}, {@link io.github.imsg4j.spring.ImsgHandler} methods routed to them, and an
+ * {@link ImsgTemplate}. Every bean backs off when the application declares its own.
+ */
+@AutoConfiguration
+@EnableConfigurationProperties(ImsgProperties.class)
+public final class ImsgAutoConfiguration {
+
+	@Bean
+	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+	@ConditionalOnMissingBean
+	static ImsgHandlerAnnotationBeanPostProcessor imsgHandlerAnnotationBeanPostProcessor() {
+		return new ImsgHandlerAnnotationBeanPostProcessor();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ImsgCodecs imsgCodecs(ObjectProvider<ImsgPayloadCodec<?>> codecs) {
+		return new ImsgCodecs(codecs.orderedStream().toList());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ImsgErrorHandler imsgErrorHandler() {
+		return new LoggingImsgErrorHandler();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ImsgHandlerExecutor imsgHandlerExecutor(ImsgProperties properties, Environment environment) {
+		if (Threading.VIRTUAL.isActive(environment)) {
+			SimpleAsyncTaskExecutor virtual = new SimpleAsyncTaskExecutor("imsg-handler-");
+			virtual.setVirtualThreads(true);
+			return new ImsgHandlerExecutor(virtual, true);
+		}
+		AtomicInteger n = new AtomicInteger();
+		ThreadFactory threads = (r) -> {
+			Thread t = new Thread(r, "imsg-handler-" + n.incrementAndGet());
+			t.setDaemon(true);
+			return t;
+		};
+		return new ImsgHandlerExecutor(Executors.newFixedThreadPool(properties.getHandlers().getThreads(), threads), true);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ImsgEndpointRegistry imsgEndpointRegistry(ImsgProperties properties, Environment environment,
+			ImsgHandlerAnnotationBeanPostProcessor handlers, ObjectProvider<ImsgArgumentResolver> resolvers,
+			ImsgCodecs codecs, ImsgErrorHandler errorHandler, ObjectProvider<ImsgPeerAuthorizer> authorizers,
+			ObjectProvider<ImsgMetrics> metrics, ImsgHandlerExecutor executor) {
+		Duration shutdownTimeout = Binder.get(environment)
+			.bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
+			.orElse(Duration.ofSeconds(30));
+		long ownUid = ownUid();
+		List<ImsgEndpointRegistry.Server> servers = new ArrayList<>();
+		for (Map.Entry<String, ImsgProperties.Endpoint> e : properties.getEndpoints().entrySet()) {
+			servers.add(server(e.getKey(), e.getValue(), ownUid));
+		}
+		List<ImsgEndpointRegistry.Client> clients = new ArrayList<>();
+		for (Map.Entry<String, ImsgProperties.Client> e : properties.getClients().entrySet()) {
+			ImsgProperties.Client c = e.getValue();
+			ImsgProperties.Reconnect r = c.getReconnect();
+			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), c.getPath(), channelOptions(c), c.getConnectTimeout(),
+					r.isEnabled() ? new ClientEndpoint.Backoff(r.getInitialBackoff(), r.getMaxBackoff(), r.getMultiplier())
+							: null,
+					io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
+		}
+		return new ImsgEndpointRegistry(servers, clients,
+				new ImsgEndpointRegistry.Wiring(handlers, resolvers.orderedStream().toList(), codecs, errorHandler,
+						authorizers.orderedStream().toList(), metrics.getIfAvailable(() -> ImsgMetrics.NONE), executor,
+						shutdownTimeout));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ImsgTemplate imsgTemplate(ImsgEndpointRegistry registry) {
+		return new ImsgTemplate(registry);
+	}
+
+	private static ImsgEndpointRegistry.Server server(String name, ImsgProperties.Endpoint ep, long ownUid) {
+		ListenOptions listen = ListenOptions.defaults()
+			.withBacklog(ep.getBacklog())
+			.withStaleSocket(ep.getStaleSocket())
+			.withGroup(ep.getSocketGroup())
+			.withMode((ep.getSocketMode() != null) ? ListenOptions.parseMode(ep.getSocketMode()) : null);
+		ImsgProperties.Auth auth = ep.getAuth();
+		Set<Long> uids = new HashSet<>(auth.getAllowUids());
+		auth.getAllowUsers().forEach((u) -> uids.add(OsAccounts.uidOf(u)));
+		Set<Long> gids = new HashSet<>(auth.getAllowGids());
+		auth.getAllowGroups().forEach((g) -> gids.add(OsAccounts.gidOf(g)));
+		Path path = ep.getPath();
+		createParent(name, path);
+		return new ImsgEndpointRegistry.Server(name, path, channelOptions(ep), listen, ep.getMaxConnections(),
+				ep.getIdleTimeout(), ep.getUnhandled(),
+				new PropertiesPeerAuthorizer(auth.isAllowSameUser(), ownUid, auth.isAllowRoot(), uids, gids));
+	}
+
+	/** A daemon creates the directory for its socket, as OpenBSD daemons create /var/run subdirectories. */
+	private static void createParent(String name, Path path) {
+		Path parent = path.toAbsolutePath().getParent();
+		if (parent != null && !Files.isDirectory(parent)) {
+			try {
+				Files.createDirectories(parent);
+			}
+			catch (java.io.IOException ex) {
+				throw new InvalidImsgPropertyException("imsg.endpoints." + name + ".path", path,
+						"a path whose directory exists or can be created (" + ex + ")");
+			}
+		}
+	}
+
+	private static ChannelOptions channelOptions(ImsgProperties.Connection c) {
+		ChannelOptions d = ChannelOptions.defaults();
+		return new ChannelOptions(c.getWire(), (int) c.getMaxMessageSize().toBytes(), c.isFdPassing(),
+				c.getWriteQueueLimit().toBytes(), c.getSendTimeout(), d.receiveQueueCapacity(), d.closeTimeout(), null);
+	}
+
+	/** The uid this process runs as, which the default authorization allows. */
+	static long ownUid() {
+		try {
+			return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+		}
+		catch (java.io.IOException | UnsupportedOperationException ex) {
+			return -1; // no /proc: no peer matches "same user"; auth.allow-uids still works
+		}
+	}
+}

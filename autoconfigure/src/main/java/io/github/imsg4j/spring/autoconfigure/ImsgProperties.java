@@ -1,0 +1,515 @@
+package io.github.imsg4j.spring.autoconfigure;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.imsg4j.core.ListenOptions;
+import io.github.imsg4j.core.WireFormat;
+import io.github.imsg4j.spring.OsAccounts;
+import io.github.imsg4j.spring.UnhandledMessagePolicy;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Configuration of imsg endpoints (servers) and clients, under {@code imsg.*}. Every value is checked when the
+ * application starts; a wrong one stops it with a message naming the property, the value and what is valid.
+ */
+@ConfigurationProperties("imsg")
+public class ImsgProperties implements InitializingBean {
+
+	/** Longest socket path: sun_path holds 108 bytes including the terminating NUL. */
+	static final int MAX_SOCKET_PATH_BYTES = 107;
+
+	/** Listening endpoints by name; each accepts connections on its own UNIX socket. */
+	private Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+
+	/** Outbound connections by name, to imsg daemons this application talks to. */
+	private Map<String, Client> clients = new LinkedHashMap<>();
+
+	/** How handler methods are run. */
+	private final Handlers handlers = new Handlers();
+
+	public Map<String, Endpoint> getEndpoints() {
+		return this.endpoints;
+	}
+
+	public void setEndpoints(Map<String, Endpoint> endpoints) {
+		this.endpoints = endpoints;
+	}
+
+	public Map<String, Client> getClients() {
+		return this.clients;
+	}
+
+	public void setClients(Map<String, Client> clients) {
+		this.clients = clients;
+	}
+
+	public Handlers getHandlers() {
+		return this.handlers;
+	}
+
+	@Override
+	public void afterPropertiesSet() {
+		Map<Path, String> paths = new HashMap<>();
+		for (Map.Entry<String, Endpoint> e : this.endpoints.entrySet()) {
+			String prefix = "imsg.endpoints." + e.getKey();
+			Endpoint ep = e.getValue();
+			checkConnection(prefix, ep);
+			String other = paths.putIfAbsent(ep.getPath().toAbsolutePath().normalize(), prefix);
+			if (other != null) {
+				throw new InvalidImsgPropertyException(prefix + ".path", ep.getPath(),
+						"a path no other endpoint uses (" + other + ".path has the same)");
+			}
+			if (ep.getSocketMode() != null) {
+				try {
+					ListenOptions.parseMode(ep.getSocketMode());
+				}
+				catch (IllegalArgumentException ex) {
+					throw new InvalidImsgPropertyException(prefix + ".socket-mode", ep.getSocketMode(),
+							"an octal permission mode such as \"0600\" or \"0660\" (quote it in YAML)");
+				}
+			}
+			if (ep.getSocketGroup() != null && OsAccounts.gidOf(ep.getSocketGroup()) == null) {
+				throw new InvalidImsgPropertyException(prefix + ".socket-group", ep.getSocketGroup(),
+						"the name of an existing group");
+			}
+			positive(prefix + ".backlog", ep.getBacklog());
+			positive(prefix + ".max-connections", ep.getMaxConnections());
+			if (ep.getIdleTimeout() != null && (ep.getIdleTimeout().isNegative() || ep.getIdleTimeout().isZero())) {
+				throw new InvalidImsgPropertyException(prefix + ".idle-timeout", ep.getIdleTimeout(),
+						"a positive duration such as 30s, or no value for no idle timeout");
+			}
+			checkAuth(prefix + ".auth", ep.getAuth());
+		}
+		for (Map.Entry<String, Client> e : this.clients.entrySet()) {
+			String prefix = "imsg.clients." + e.getKey();
+			Client c = e.getValue();
+			checkConnection(prefix, c);
+			positiveDuration(prefix + ".connect-timeout", c.getConnectTimeout());
+			Reconnect r = c.getReconnect();
+			positiveDuration(prefix + ".reconnect.initial-backoff", r.getInitialBackoff());
+			positiveDuration(prefix + ".reconnect.max-backoff", r.getMaxBackoff());
+			if (r.getMaxBackoff().compareTo(r.getInitialBackoff()) < 0) {
+				throw new InvalidImsgPropertyException(prefix + ".reconnect.max-backoff", r.getMaxBackoff(),
+						"at least reconnect.initial-backoff (" + r.getInitialBackoff() + ")");
+			}
+			if (!(r.getMultiplier() >= 1.0)) {
+				throw new InvalidImsgPropertyException(prefix + ".reconnect.multiplier", r.getMultiplier(),
+						"a number of at least 1.0");
+			}
+			if (this.endpoints.containsKey(e.getKey())) {
+				throw new InvalidImsgPropertyException(prefix, e.getKey(),
+						"a name not also used by an endpoint (imsg.endpoints." + e.getKey() + " exists)");
+			}
+		}
+		if (this.handlers.getThreads() < 1) {
+			throw new InvalidImsgPropertyException("imsg.handlers.threads", this.handlers.getThreads(),
+					"at least 1");
+		}
+	}
+
+	private static void checkConnection(String prefix, Connection c) {
+		if (c.getPath() == null || c.getPath().toString().isEmpty()) {
+			throw new InvalidImsgPropertyException(prefix + ".path", null, "the socket's file system path");
+		}
+		int pathBytes = c.getPath().toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
+		if (pathBytes > MAX_SOCKET_PATH_BYTES) {
+			throw new InvalidImsgPropertyException(prefix + ".path", c.getPath(), "a path of at most "
+					+ MAX_SOCKET_PATH_BYTES + " bytes when made absolute (UNIX sockets' limit); this one has " + pathBytes);
+		}
+		long max = c.getMaxMessageSize().toBytes();
+		if (max < WireFormat.HEADER_SIZE || max > c.getWire().largestLength()) {
+			throw new InvalidImsgPropertyException(prefix + ".max-message-size", c.getMaxMessageSize(),
+					"between " + WireFormat.HEADER_SIZE + "B and " + c.getWire().largestLength() + "B for the "
+							+ c.getWire().name().toLowerCase() + " wire format (the header is included)");
+		}
+		if (c.getWriteQueueLimit().toBytes() < max) {
+			throw new InvalidImsgPropertyException(prefix + ".write-queue-limit", c.getWriteQueueLimit(),
+					"at least max-message-size (" + c.getMaxMessageSize() + ")");
+		}
+		if (c.getSendTimeout().isNegative()) {
+			throw new InvalidImsgPropertyException(prefix + ".send-timeout", c.getSendTimeout(),
+					"zero (fail at once when the write queue is full) or a positive duration");
+		}
+	}
+
+	private static void checkAuth(String prefix, Auth auth) {
+		for (int i = 0; i < auth.getAllowUsers().size(); i++) {
+			String name = auth.getAllowUsers().get(i);
+			if (OsAccounts.uidOf(name) == null) {
+				throw new InvalidImsgPropertyException(prefix + ".allow-users[" + i + "]", name,
+						"the name of an existing user (looked up with getent passwd)");
+			}
+		}
+		for (int i = 0; i < auth.getAllowGroups().size(); i++) {
+			String name = auth.getAllowGroups().get(i);
+			if (OsAccounts.gidOf(name) == null) {
+				throw new InvalidImsgPropertyException(prefix + ".allow-groups[" + i + "]", name,
+						"the name of an existing group (looked up with getent group)");
+			}
+		}
+		checkIds(prefix + ".allow-uids", auth.getAllowUids());
+		checkIds(prefix + ".allow-gids", auth.getAllowGids());
+	}
+
+	private static void checkIds(String property, List<Long> ids) {
+		for (int i = 0; i < ids.size(); i++) {
+			long id = ids.get(i);
+			if (id < 0 || id > 0xFFFFFFFEL) {
+				throw new InvalidImsgPropertyException(property + "[" + i + "]", id, "a numeric id from 0 to 4294967294");
+			}
+		}
+	}
+
+	private static void positive(String property, int value) {
+		if (value < 1) {
+			throw new InvalidImsgPropertyException(property, value, "a whole number of at least 1");
+		}
+	}
+
+	private static void positiveDuration(String property, Duration value) {
+		if (value.isNegative() || value.isZero()) {
+			throw new InvalidImsgPropertyException(property, value, "a positive duration such as 500ms or 5s");
+		}
+	}
+
+	/** What server endpoints and clients share: where, which wire generation, how big, how much to queue. */
+	public abstract static class Connection {
+
+		/** The UNIX socket's file system path. */
+		private @Nullable Path path;
+
+		/** Wire generation: classic (u16 len + flags; OpenBSD <= 7.6, tmux <= 3.5) or current (OpenBSD >= 7.7). */
+		private WireFormat wire = WireFormat.CURRENT;
+
+		/** Largest message sent or accepted, 16-byte header included. */
+		private DataSize maxMessageSize = DataSize.ofBytes(WireFormat.DEFAULT_MAX_MESSAGE_SIZE);
+
+		/**
+		 * Whether file descriptors sent by the peer are accepted (imsgbuf_allow_fdpass). When off, descriptors
+		 * that arrive are closed and the messages claiming them are delivered without one.
+		 */
+		private boolean fdPassing = false;
+
+		/** Most bytes queued for sending on one connection before senders wait (then fail) or are refused. */
+		private DataSize writeQueueLimit = DataSize.ofMegabytes(4);
+
+		/** How long a send waits for room in a full write queue before failing; 0 fails at once. */
+		private Duration sendTimeout = Duration.ofSeconds(30);
+
+		public @Nullable Path getPath() {
+			return this.path;
+		}
+
+		public void setPath(@Nullable Path path) {
+			this.path = path;
+		}
+
+		public WireFormat getWire() {
+			return this.wire;
+		}
+
+		public void setWire(WireFormat wire) {
+			this.wire = wire;
+		}
+
+		public DataSize getMaxMessageSize() {
+			return this.maxMessageSize;
+		}
+
+		public void setMaxMessageSize(DataSize maxMessageSize) {
+			this.maxMessageSize = maxMessageSize;
+		}
+
+		public boolean isFdPassing() {
+			return this.fdPassing;
+		}
+
+		public void setFdPassing(boolean fdPassing) {
+			this.fdPassing = fdPassing;
+		}
+
+		public DataSize getWriteQueueLimit() {
+			return this.writeQueueLimit;
+		}
+
+		public void setWriteQueueLimit(DataSize writeQueueLimit) {
+			this.writeQueueLimit = writeQueueLimit;
+		}
+
+		public Duration getSendTimeout() {
+			return this.sendTimeout;
+		}
+
+		public void setSendTimeout(Duration sendTimeout) {
+			this.sendTimeout = sendTimeout;
+		}
+	}
+
+	/** A listening endpoint: {@code imsg.endpoints.<name>.*}. */
+	public static class Endpoint extends Connection {
+
+		/**
+		 * Permissions of the socket file, in octal ("0600", "0660"); set before anyone can connect. Empty leaves
+		 * them to the umask. Peers must also pass the auth rules.
+		 */
+		private @Nullable String socketMode = "0600";
+
+		/** Group of the socket file, by name; the process's group when unset. */
+		private @Nullable String socketGroup;
+
+		/** Listen backlog: connections the kernel queues before they are accepted. */
+		private int backlog = 128;
+
+		/** Most connections served at once; peers beyond it are closed at once, unread, and counted. */
+		private int maxConnections = 1024;
+
+		/** Close a connection from which no complete message has arrived for this long; unset for never. */
+		private @Nullable Duration idleTimeout;
+
+		/**
+		 * What to do when the path holds a socket file nobody listens on: replace it, or fail to start. A live
+		 * server's socket is never taken over and a non-socket is never removed, whatever this says.
+		 */
+		private ListenOptions.StaleSocket staleSocket = ListenOptions.StaleSocket.REPLACE;
+
+		/** What happens to a message no handler takes: drop it (logged) or close the connection. */
+		private UnhandledMessagePolicy unhandled = UnhandledMessagePolicy.DROP;
+
+		/** Which peers may connect, judged from the kernel's credentials (SO_PEERCRED). */
+		private final Auth auth = new Auth();
+
+		public @Nullable String getSocketMode() {
+			return this.socketMode;
+		}
+
+		public void setSocketMode(@Nullable String socketMode) {
+			this.socketMode = (socketMode != null && socketMode.isEmpty()) ? null : socketMode;
+		}
+
+		public @Nullable String getSocketGroup() {
+			return this.socketGroup;
+		}
+
+		public void setSocketGroup(@Nullable String socketGroup) {
+			this.socketGroup = socketGroup;
+		}
+
+		public int getBacklog() {
+			return this.backlog;
+		}
+
+		public void setBacklog(int backlog) {
+			this.backlog = backlog;
+		}
+
+		public int getMaxConnections() {
+			return this.maxConnections;
+		}
+
+		public void setMaxConnections(int maxConnections) {
+			this.maxConnections = maxConnections;
+		}
+
+		public @Nullable Duration getIdleTimeout() {
+			return this.idleTimeout;
+		}
+
+		public void setIdleTimeout(@Nullable Duration idleTimeout) {
+			this.idleTimeout = idleTimeout;
+		}
+
+		public ListenOptions.StaleSocket getStaleSocket() {
+			return this.staleSocket;
+		}
+
+		public void setStaleSocket(ListenOptions.StaleSocket staleSocket) {
+			this.staleSocket = staleSocket;
+		}
+
+		public UnhandledMessagePolicy getUnhandled() {
+			return this.unhandled;
+		}
+
+		public void setUnhandled(UnhandledMessagePolicy unhandled) {
+			this.unhandled = unhandled;
+		}
+
+		public Auth getAuth() {
+			return this.auth;
+		}
+	}
+
+	/**
+	 * Which peers an endpoint serves. A peer is allowed when any rule matches: its uid is the server's own (unless
+	 * turned off), it is root and root is allowed, its uid or user is listed, or its primary gid or group is
+	 * listed. An {@code ImsgPeerAuthorizer} bean is asked first and may decide alone.
+	 */
+	public static class Auth {
+
+		/** Whether peers running as the server's own uid are allowed. */
+		private boolean allowSameUser = true;
+
+		/** Whether peers running as root (uid 0) are allowed. */
+		private boolean allowRoot = false;
+
+		/** Numeric user ids allowed to connect. */
+		private List<Long> allowUids = new ArrayList<>();
+
+		/** Numeric group ids allowed to connect (the peer's primary gid, as SO_PEERCRED reports it). */
+		private List<Long> allowGids = new ArrayList<>();
+
+		/** User names allowed to connect, resolved to uids through the OS at start-up. */
+		private List<String> allowUsers = new ArrayList<>();
+
+		/** Group names allowed to connect, resolved to gids through the OS at start-up. */
+		private List<String> allowGroups = new ArrayList<>();
+
+		public boolean isAllowSameUser() {
+			return this.allowSameUser;
+		}
+
+		public void setAllowSameUser(boolean allowSameUser) {
+			this.allowSameUser = allowSameUser;
+		}
+
+		public boolean isAllowRoot() {
+			return this.allowRoot;
+		}
+
+		public void setAllowRoot(boolean allowRoot) {
+			this.allowRoot = allowRoot;
+		}
+
+		public List<Long> getAllowUids() {
+			return this.allowUids;
+		}
+
+		public void setAllowUids(List<Long> allowUids) {
+			this.allowUids = allowUids;
+		}
+
+		public List<Long> getAllowGids() {
+			return this.allowGids;
+		}
+
+		public void setAllowGids(List<Long> allowGids) {
+			this.allowGids = allowGids;
+		}
+
+		public List<String> getAllowUsers() {
+			return this.allowUsers;
+		}
+
+		public void setAllowUsers(List<String> allowUsers) {
+			this.allowUsers = allowUsers;
+		}
+
+		public List<String> getAllowGroups() {
+			return this.allowGroups;
+		}
+
+		public void setAllowGroups(List<String> allowGroups) {
+			this.allowGroups = allowGroups;
+		}
+	}
+
+	/** An outbound connection: {@code imsg.clients.<name>.*}. */
+	public static class Client extends Connection {
+
+		/** How long one connection attempt may take. */
+		private Duration connectTimeout = Duration.ofSeconds(5);
+
+		/** Reconnecting after the connection fails or the daemon goes away. */
+		private final Reconnect reconnect = new Reconnect();
+
+		public Duration getConnectTimeout() {
+			return this.connectTimeout;
+		}
+
+		public void setConnectTimeout(Duration connectTimeout) {
+			this.connectTimeout = connectTimeout;
+		}
+
+		public Reconnect getReconnect() {
+			return this.reconnect;
+		}
+	}
+
+	/** Exponential back-off between connection attempts. */
+	public static class Reconnect {
+
+		/** Whether a client reconnects after losing its connection, or after failing to connect at start-up. */
+		private boolean enabled = true;
+
+		/** Wait before the first retry. */
+		private Duration initialBackoff = Duration.ofMillis(100);
+
+		/** Longest wait between retries. */
+		private Duration maxBackoff = Duration.ofSeconds(30);
+
+		/** Factor by which the wait grows after each failed attempt. */
+		private double multiplier = 2.0;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getInitialBackoff() {
+			return this.initialBackoff;
+		}
+
+		public void setInitialBackoff(Duration initialBackoff) {
+			this.initialBackoff = initialBackoff;
+		}
+
+		public Duration getMaxBackoff() {
+			return this.maxBackoff;
+		}
+
+		public void setMaxBackoff(Duration maxBackoff) {
+			this.maxBackoff = maxBackoff;
+		}
+
+		public double getMultiplier() {
+			return this.multiplier;
+		}
+
+		public void setMultiplier(double multiplier) {
+			this.multiplier = multiplier;
+		}
+	}
+
+	/** Handler execution. */
+	public static class Handlers {
+
+		/**
+		 * Threads running handler methods (messages of one connection run in order, different connections in
+		 * parallel). Ignored when spring.threads.virtual.enabled=true: then every connection's handlers run on
+		 * virtual threads.
+		 */
+		private int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+
+		public int getThreads() {
+			return this.threads;
+		}
+
+		public void setThreads(int threads) {
+			this.threads = threads;
+		}
+	}
+}
