@@ -94,6 +94,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private volatile boolean readSuspended;
 
+	/** Set by a local close: messages still arriving for {@link #receive} are closed, not queued. */
+	private volatile boolean discardInbox;
+
 	ImsgChannel(Transport transport, ChannelOptions options, @Nullable ImsgListener listener, String origin) {
 		this.transport = transport;
 		this.options = options;
@@ -713,6 +716,11 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		LinkedBlockingQueue<Object> in = this.inbox;
 		if (in != null) {
 			in.add(message);
+			if (this.discardInbox) {
+				// closed locally while this message was being decoded: nobody will take it
+				discardInbox(in);
+				return;
+			}
 			if (in.size() >= this.options.receiveQueueCapacity()) {
 				suspendReading();
 			}
@@ -790,6 +798,17 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		this.lock.lock();
 		try {
 			if (this.state != OPEN) {
+				if (this.state == CLOSED) {
+					// closed by the peer or an error: still discard untaken messages, and wait for the socket
+					this.lock.unlock();
+					try {
+						closeNow(null, true);
+						awaitClosed();
+					}
+					finally {
+						this.lock.lock();
+					}
+				}
 				return;
 			}
 			this.state = CLOSING;
@@ -806,17 +825,25 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 		closeNow(flushed ? null : new ImsgClosedException(this.name + ": closed with " + queueLength()
 				+ " messages still queued after " + this.options.closeTimeout()), true);
+		awaitClosed();
 	}
 
-	/** Closes at once, discarding queued messages; descriptors the channel owns are closed. */
+	/** Closes at once, discarding queued messages; descriptors the channel owns are closed when this returns. */
 	public void abort() {
 		closeNow(null, true);
+		awaitClosed(); // also when it was already closed: the loop may not have closed the socket yet
 	}
 
 	private void closeNow(@Nullable Throwable cause, boolean local) {
 		this.lock.lock();
 		try {
 			if (this.state == CLOSED) {
+				LinkedBlockingQueue<Object> in = this.inbox;
+				if (local && in != null) {
+					// The peer closed first and messages wait for receive(); the owner is done with them now.
+					this.discardInbox = true;
+					discardInbox(in);
+				}
 				return;
 			}
 			this.state = CLOSED;
@@ -827,7 +854,8 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		finally {
 			this.lock.unlock();
 		}
-		// The socket is closed on the loop thread, which alone reads it: no read can race with the close.
+		// The socket is closed on the loop thread, which alone reads it: no read can race with the close. The
+		// close future completes only then, so that whoever waits for it knows the descriptors are gone.
 		this.loop.execute(() -> {
 			SelectionKey k = this.key;
 			if (k != null) {
@@ -835,16 +863,18 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			}
 			closeQuietly(this.transport);
 			this.decoder.dispose();
+			if (cause == null) {
+				this.closeFuture.complete(null);
+			}
+			else {
+				this.closeFuture.completeExceptionally(cause);
+			}
 		});
 		LinkedBlockingQueue<Object> in = this.inbox;
 		if (in != null) {
 			if (local) {
-				Object pending;
-				while ((pending = in.poll()) != null) {
-					if (pending instanceof Imsg m) {
-						m.close();
-					}
-				}
+				this.discardInbox = true;
+				discardInbox(in);
 			}
 			in.add(END);
 		}
@@ -856,11 +886,39 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				LOG.log(System.Logger.Level.WARNING, this.name + ": listener onClose failed", ex);
 			}
 		}
-		if (cause == null) {
-			this.closeFuture.complete(null);
+	}
+
+	/** Closes every queued message; keeps the end marker if it was there. */
+	private static void discardInbox(LinkedBlockingQueue<Object> in) {
+		boolean end = false;
+		Object pending;
+		while ((pending = in.poll()) != null) {
+			if (pending instanceof Imsg m) {
+				m.close();
+			}
+			else {
+				end = true;
+			}
 		}
-		else {
-			this.closeFuture.completeExceptionally(cause);
+		if (end) {
+			in.add(END);
+		}
+	}
+
+	/** After a local close, off the loop: returns once the socket's descriptors are closed. */
+	private void awaitClosed() {
+		if (this.loop.inLoop()) {
+			return; // the loop closes it right after the current task
+		}
+		try {
+			this.closeFuture.get(this.options.closeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1),
+					TimeUnit.NANOSECONDS);
+		}
+		catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
+			// closed with an error (already reported through the future), or the loop is stuck: nothing to add
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
 		}
 	}
 

@@ -127,6 +127,24 @@ class ChannelBehaviourTest {
 	}
 
 	@Test
+	void closingAfterThePeerClosedStillClosesTheDescriptorsOfUntakenMessages() throws Exception {
+		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
+		int before = OpenFds.count();
+		ImsgChannel.Pair pair = ImsgChannel.pair(options);
+		for (int i = 0; i < 20; i++) {
+			pair.first().compose(1, 0, 0, OutboundFd.openReadOnly(Path.of("/dev/null")));
+		}
+		pair.first().close();
+		// The peer's close reaches the second end after its 20 messages: they wait for receive(), with their fds.
+		pair.second().closeFuture().get(10, TimeUnit.SECONDS);
+		try (Imsg first = pair.second().receive(WAIT)) {
+			assertThat(first.hasFd()).isTrue();
+		}
+		pair.second().close();
+		assertThat(OpenFds.awaitCount(before)).as("the 19 untaken messages' fds are closed").isEqualTo(before);
+	}
+
+	@Test
 	void keepOpenLeavesTheFdWithTheCaller() throws Exception {
 		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
 		try (ImsgChannel.Pair pair = ImsgChannel.pair(options);
