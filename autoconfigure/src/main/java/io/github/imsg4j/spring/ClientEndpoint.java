@@ -105,12 +105,28 @@ public final class ClientEndpoint {
 	 * @throws ImsgClosedException when there is no connection within the connect timeout
 	 */
 	public ImsgSession session() {
-		CompletableFuture<ImsgSession> f;
-		synchronized (this.lock) {
-			f = this.current;
-		}
+		long deadline = System.nanoTime() + this.connectTimeout.toNanos();
 		try {
-			return f.get(this.connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
+			while (true) {
+				CompletableFuture<ImsgSession> f;
+				synchronized (this.lock) {
+					f = this.current;
+				}
+				ImsgSession s = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+				if (s.isOpen()) {
+					return s;
+				}
+				// Closed, and its loss not yet seen by lost(): wait for the next connection.
+				synchronized (this.lock) {
+					while (this.current == f) {
+						long left = deadline - System.nanoTime();
+						if (left <= 0) {
+							throw new TimeoutException();
+						}
+						TimeUnit.NANOSECONDS.timedWait(this.lock, left);
+					}
+				}
+			}
 		}
 		catch (TimeoutException | ExecutionException ex) {
 			throw new ImsgClosedException("imsg client '" + this.name + "' is not connected to " + this.path
@@ -173,6 +189,7 @@ public final class ClientEndpoint {
 			if (this.current.isDone()) {
 				this.current = new CompletableFuture<>();
 			}
+			this.lock.notifyAll();
 		}
 		if (this.stopped) {
 			return;

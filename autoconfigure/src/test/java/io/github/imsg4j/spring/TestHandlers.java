@@ -43,8 +43,6 @@ public class TestHandlers {
 
 	final AtomicInteger slowHandled = new AtomicInteger();
 
-	final AtomicInteger pings = new AtomicInteger();
-
 	@ImsgHandler(type = 10, replyType = 11)
 	String upper(String text) {
 		return text.toUpperCase();
@@ -104,13 +102,6 @@ public class TestHandlers {
 		this.release.await(30, TimeUnit.SECONDS);
 		this.slowHandled.incrementAndGet();
 		return text;
-	}
-
-	/** The bench protocol's PING: answered with PONG and the same payload (for the C peer). */
-	@ImsgHandler(type = 2)
-	ImsgReply ping(ByteBuffer payload) {
-		this.pings.incrementAndGet();
-		return ImsgReply.of(3, payload);
 	}
 
 	@ImsgHandler(fallback = true, endpoints = "b")
