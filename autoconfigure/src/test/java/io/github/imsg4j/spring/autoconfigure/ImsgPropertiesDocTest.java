@@ -1,0 +1,111 @@
+package io.github.imsg4j.spring.autoconfigure;
+
+import java.beans.PropertyDescriptor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.BeanUtils;
+import org.springframework.boot.context.properties.bind.BindHandler;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.handler.NoUnboundElementsBindHandler;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.io.ByteArrayResource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Keeps docs/guide.md honest: its configuration tables list exactly the properties {@link ImsgProperties}
+ * has, its full YAML example binds without a single unknown key, and its quick-start YAML is the one the
+ * quick-start test runs.
+ */
+class ImsgPropertiesDocTest {
+
+	static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+	static String guide() throws Exception {
+		return Files.readString(ROOT.resolve("docs/guide.md"));
+	}
+
+	/** Every property, as a user writes it, with {@code <name>} for map keys. */
+	static Set<String> actualProperties() {
+		Set<String> out = new TreeSet<>();
+		collect("imsg", ImsgProperties.class, out);
+		return out;
+	}
+
+	private static void collect(String prefix, Class<?> type, Set<String> out) {
+		for (PropertyDescriptor pd : BeanUtils.getPropertyDescriptors(type)) {
+			if (pd.getName().equals("class") || pd.getReadMethod() == null) {
+				continue;
+			}
+			String key = prefix + "." + kebab(pd.getName());
+			Class<?> t = pd.getPropertyType();
+			if (Map.class.isAssignableFrom(t)) {
+				Class<?> value = pd.getName().equals("endpoints") ? ImsgProperties.Endpoint.class : ImsgProperties.Client.class;
+				collect(key + ".<name>", value, out);
+			}
+			else if (t.getName().startsWith(ImsgProperties.class.getName() + "$")) {
+				collect(key, t, out);
+			}
+			else {
+				out.add(key);
+			}
+		}
+	}
+
+	private static String kebab(String camel) {
+		return camel.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase();
+	}
+
+	static String yamlBlockAfter(String text, String marker) {
+		int at = text.indexOf(marker);
+		assertThat(at).as("marker '%s' in the guide", marker).isNotNegative();
+		Matcher m = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL).matcher(text);
+		assertThat(m.find(at)).isTrue();
+		return m.group(1);
+	}
+
+	@Test
+	void theTablesListEveryPropertyAndNothingElse() throws Exception {
+		Set<String> documented = new TreeSet<>();
+		Matcher m = Pattern.compile("^\\| `(imsg\\.[^`]+)` \\|", Pattern.MULTILINE).matcher(guide());
+		while (m.find()) {
+			documented.add(m.group(1));
+		}
+		assertThat(documented).isEqualTo(actualProperties());
+	}
+
+	@Test
+	void theFullExampleBindsWithoutUnknownKeys() throws Exception {
+		String yaml = yamlBlockAfter(guide(), "A full example");
+		List<PropertySource<?>> sources = new YamlPropertySourceLoader().load("guide",
+				new ByteArrayResource(yaml.getBytes()));
+		StandardEnvironment env = new StandardEnvironment();
+		sources.forEach((s) -> env.getPropertySources().addFirst(s));
+		Binder binder = new Binder(ConfigurationPropertySources.get(env));
+		BindHandler strict = new NoUnboundElementsBindHandler(BindHandler.DEFAULT);
+		ImsgProperties bound = binder.bind("imsg", Bindable.of(ImsgProperties.class), strict).get();
+		assertThat(bound.getEndpoints().get("control").getSocketMode()).isEqualTo("0660");
+		assertThat(bound.getClients().get("parent").getReconnect().getMaxBackoff()).hasSeconds(5);
+	}
+
+	@Test
+	void theQuickStartYamlIsTheOneTheQuickStartTestRuns() throws Exception {
+		String inGuide = yamlBlockAfter(guide(), "Declare an endpoint");
+		String inTest = Files.readString(ROOT.resolve("starter/src/test/resources/application.yml"));
+		String between = inTest.substring(inTest.indexOf("imsg:"), inTest.indexOf("# end:yaml"));
+		assertThat(inGuide).isEqualTo(between);
+	}
+}
