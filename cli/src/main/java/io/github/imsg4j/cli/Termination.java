@@ -1,0 +1,23 @@
+package io.github.imsg4j.cli;
+
+import java.util.concurrent.CountDownLatch;
+
+import sun.misc.Signal;
+
+/**
+ * Waits for SIGTERM or SIGINT, so that long-running subcommands can clean up (remove their socket) and exit 0
+ * as the bench protocol asks; a JVM killed by a signal otherwise exits with 128 + the signal's number.
+ */
+final class Termination {
+
+	private final CountDownLatch signalled = new CountDownLatch(1);
+
+	Termination() {
+		Signal.handle(new Signal("TERM"), (s) -> this.signalled.countDown());
+		Signal.handle(new Signal("INT"), (s) -> this.signalled.countDown());
+	}
+
+	void await() throws InterruptedException {
+		this.signalled.await();
+	}
+}
