@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
@@ -50,6 +51,9 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 	private @Nullable ScheduledThreadPoolExecutor scheduler;
 
 	private volatile boolean running;
+
+	/** Released on stop; its non-daemon thread keeps the JVM alive while endpoints listen, as a web server's does. */
+	private @Nullable CountDownLatch keepAlive;
 
 	/**
 	 * A listening endpoint's settings.
@@ -202,6 +206,22 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		s.setRemoveOnCancelPolicy(true);
 		this.scheduler = s;
 		this.running = true;
+		if (!this.servers.isEmpty()) {
+			// Every imsg thread is a daemon thread; without this an application whose only job is to serve imsg
+			// would exit as soon as main() returned.
+			CountDownLatch latch = new CountDownLatch(1);
+			this.keepAlive = latch;
+			Thread t = new Thread(() -> {
+				try {
+					latch.await();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}, "imsg-keep-alive");
+			t.setDaemon(false);
+			t.start();
+		}
 		try {
 			for (ServerEndpoint e : this.servers.values()) {
 				e.start(s);
@@ -265,6 +285,10 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		ScheduledThreadPoolExecutor s = this.scheduler;
 		if (s != null) {
 			s.shutdownNow();
+		}
+		CountDownLatch latch = this.keepAlive;
+		if (latch != null) {
+			latch.countDown();
 		}
 	}
 

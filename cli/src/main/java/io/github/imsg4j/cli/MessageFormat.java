@@ -1,17 +1,15 @@
 package io.github.imsg4j.cli;
 
 import java.io.FileDescriptor;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 
+import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.PeerCredentials;
 import io.github.imsg4j.core.WireFormat;
 import org.jspecify.annotations.Nullable;
-import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
  * How {@code cat} and {@code proxy} print messages: one line each, either
@@ -28,13 +26,7 @@ final class MessageFormat {
 
 	/** What a received descriptor points to, from {@code /proc/self/fd}. */
 	static String describe(FileDescriptor fd) {
-		try {
-			int n = FileDescriptorCast.using(fd).as(Integer.class);
-			return Files.readSymbolicLink(Path.of("/proc/self/fd/" + n)).toString();
-		}
-		catch (IOException | RuntimeException ex) {
-			return "fd";
-		}
+		return Fds.target(fd).map(Path::toString).orElse("fd");
 	}
 
 	String peer(String prefix, PeerCredentials p) {

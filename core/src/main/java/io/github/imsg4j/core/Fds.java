@@ -3,6 +3,11 @@ package io.github.imsg4j.core;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+import org.newsclub.net.unix.FileDescriptorCast;
 
 /** Small helpers for raw {@link FileDescriptor}s, which the JDK gives no way to close by themselves. */
 public final class Fds {
@@ -40,6 +45,23 @@ public final class Fds {
 		}
 		catch (RuntimeException ex) {
 			// nothing better to do: the descriptor is gone either way
+		}
+	}
+
+	/**
+	 * What a descriptor names, as {@code /proc/self/fd} shows it: the path of an open file, or something like
+	 * {@code socket:[1234]}. For logs, and for checking what was actually opened.
+	 *
+	 * @param fd an open descriptor
+	 * @return what it names, or empty if that cannot be told (no {@code /proc}, descriptor closed)
+	 */
+	public static Optional<Path> target(FileDescriptor fd) {
+		try {
+			int n = FileDescriptorCast.using(fd).as(Integer.class);
+			return Optional.of(Files.readSymbolicLink(Path.of("/proc/self/fd/" + n)));
+		}
+		catch (IOException | RuntimeException ex) {
+			return Optional.empty();
 		}
 	}
 }

@@ -1,0 +1,118 @@
+package io.github.imsg4j.demo;
+
+import java.io.FileInputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.Imsg;
+import io.github.imsg4j.core.ImsgChannel;
+import io.github.imsg4j.core.OpenFds;
+import io.github.imsg4j.spring.ImsgCodecs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The demo daemon end to end: the real application, a real socket, a client that opens an allowed file and
+ * reads it through the descriptor it receives, and requests that must be denied (outside the roots, {@code ..}
+ * and symbolic-link escapes, directories, relative paths). The descriptor count is back where it started.
+ */
+@SpringBootTest(classes = DemoApplication.class)
+class DemoApplicationTest {
+
+	static final Duration WAIT = Duration.ofSeconds(10);
+
+	static final Path DIR;
+
+	static final Path ALLOWED;
+
+	static final Path SECRET;
+
+	static {
+		try {
+			DIR = Files.createTempDirectory("imsg4j-demo");
+			ALLOWED = Files.createDirectory(DIR.resolve("allowed"));
+			Files.writeString(ALLOWED.resolve("hello.txt"), "hello from the demo");
+			Files.createDirectory(ALLOWED.resolve("sub"));
+			SECRET = Files.writeString(DIR.resolve("secret.txt"), "not for peers");
+			Files.createSymbolicLink(ALLOWED.resolve("link"), SECRET);
+		}
+		catch (java.io.IOException ex) {
+			throw new java.io.UncheckedIOException(ex);
+		}
+	}
+
+	@DynamicPropertySource
+	static void properties(DynamicPropertyRegistry registry) {
+		registry.add("imsg.endpoints.opener.path", () -> DIR.resolve("opener.sock").toString());
+		registry.add("opener.allowed-directories", ALLOWED::toString);
+	}
+
+	@AfterAll
+	static void clean() throws Exception {
+		for (String f : new String[] { "allowed/link", "allowed/hello.txt", "allowed/sub", "allowed", "secret.txt" }) {
+			Files.deleteIfExists(DIR.resolve(f));
+		}
+	}
+
+	@Autowired
+	ImsgCodecs codecs;
+
+	static Imsg request(ImsgChannel ch, int type, String text) {
+		ch.compose(type, 0, 0, null, ByteBuffer.wrap((text + "\0").getBytes(StandardCharsets.UTF_8)));
+		Imsg reply = ch.receive(WAIT);
+		assertThat(reply).isNotNull();
+		return reply;
+	}
+
+	static String denial(ImsgChannel ch, String path) {
+		try (Imsg reply = request(ch, OpenerProtocol.OPEN, path)) {
+			assertThat(reply.type()).as("reply to OPEN %s", path).isEqualTo(OpenerProtocol.DENIED);
+			assertThat(reply.hasFd()).isFalse();
+			return ImsgCodecs.decodeCString(reply.reader());
+		}
+	}
+
+	@Test
+	void opensAllowedFilesDeniesTheRestAndLeaksNothing() throws Exception {
+		int before = OpenFds.count();
+		try (ImsgChannel ch = ImsgChannel.connect(DIR.resolve("opener.sock"),
+				ChannelOptions.defaults().withFdPassing(true))) {
+			try (Imsg reply = request(ch, OpenerProtocol.OPEN, ALLOWED.resolve("hello.txt").toString())) {
+				assertThat(reply.type()).isEqualTo(OpenerProtocol.OPENED);
+				assertThat(ImsgCodecs.decodeCString(reply.reader())).isEqualTo(ALLOWED.resolve("hello.txt").toRealPath().toString());
+				try (FileInputStream in = new FileInputStream(reply.takeFd())) {
+					assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hello from the demo");
+				}
+			}
+			assertThat(denial(ch, "/etc/passwd")).isEqualTo("outside the allowed directories");
+			assertThat(denial(ch, ALLOWED + "/../secret.txt")).isEqualTo("outside the allowed directories");
+			assertThat(denial(ch, ALLOWED.resolve("link").toString())).isEqualTo("outside the allowed directories");
+			assertThat(denial(ch, ALLOWED.resolve("sub").toString())).isEqualTo("not a regular file");
+			assertThat(denial(ch, "hello.txt")).isEqualTo("not an absolute path");
+			assertThat(denial(ch, ALLOWED.resolve("nope").toString())).isEqualTo("no such file");
+
+			ch.compose(OpenerProtocol.STAT, 0, 0, null);
+			try (Imsg stats = ch.receive(WAIT)) {
+				assertThat(stats.type()).isEqualTo(OpenerProtocol.STATS);
+				assertThat(this.codecs.decode(OpenerProtocol.Stats.class, stats.reader()))
+					.isEqualTo(new OpenerProtocol.Stats(1, 1, 6));
+			}
+			try (Imsg pong = request(ch, OpenerProtocol.PING, "are you there")) {
+				assertThat(pong.type()).isEqualTo(OpenerProtocol.PONG);
+				assertThat(ImsgCodecs.decodeCString(pong.reader())).isEqualTo("are you there");
+			}
+		}
+		assertThat(OpenFds.awaitCount(before)).as("open descriptors").isEqualTo(before);
+	}
+}
