@@ -57,6 +57,12 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private static final int CLOSED = 2;
 
+	/**
+	 * The most descriptors one write queue holds. Each is an open file until sent: without a bound, a fast sender
+	 * of fd messages to a slow reader runs the process out of descriptors (EMFILE) long before the byte limit.
+	 */
+	public static final int MAX_QUEUED_FDS = 128;
+
 	private final Transport transport;
 
 	private final EventLoop loop;
@@ -366,7 +372,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		this.lock.lock();
 		try {
 			ensureOpen();
-			awaitRoom(len, waitNanos);
+			awaitRoom(len, fd != null, waitNanos);
 			this.queue.append(this.options.wireFormat(), type, (int) len, peerid, (pid == 0) ? OWN_PID : pid, fd,
 					parts);
 		}
@@ -389,14 +395,17 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				: new ImsgClosedException(msg);
 	}
 
-	/** Waits, holding the lock, until {@code len} more bytes fit; one message always fits an empty queue. */
-	private void awaitRoom(long len, long waitNanos) {
+	/**
+	 * Waits, holding the lock, until {@code len} more bytes (and a descriptor, if {@code fd}) fit; one message
+	 * always fits an empty queue.
+	 */
+	private void awaitRoom(long len, boolean fd, long waitNanos) {
 		long nanos = waitNanos;
-		while (!fits(len)) {
+		while (!fits(len) || (fd && this.queue.queuedFds() >= MAX_QUEUED_FDS)) {
 			if (this.loop.inLoop()) {
 				// The loop cannot wait for itself: write what the socket takes now, and fail if that is not enough.
 				flushLocked();
-				if (fits(len)) {
+				if (fits(len) && !(fd && this.queue.queuedFds() >= MAX_QUEUED_FDS)) {
 					return;
 				}
 				throw queueFull(len);
@@ -422,8 +431,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private ImsgQueueFullException queueFull(long len) {
 		return new ImsgQueueFullException(this.name + ": write queue full (" + this.queue.queuedBytes() + " bytes in "
-				+ this.queue.queuedMessages() + " messages queued, limit " + this.options.writeQueueLimit()
-				+ "); a message of " + len + " bytes does not fit");
+				+ this.queue.queuedMessages() + " messages and " + this.queue.queuedFds() + " descriptors queued, limits "
+				+ this.options.writeQueueLimit() + " bytes and " + MAX_QUEUED_FDS + " descriptors); a message of " + len
+				+ " bytes does not fit");
 	}
 
 	/**

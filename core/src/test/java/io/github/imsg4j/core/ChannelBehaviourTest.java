@@ -117,7 +117,7 @@ class ChannelBehaviourTest {
 			.withWriteQueueLimit(1 << 20);
 		int before = OpenFds.count();
 		try (ImsgChannel.Pair pair = ImsgChannel.pair(options)) {
-			for (int i = 0; i < 200; i++) {
+			for (int i = 0; i < 100; i++) { // under MAX_QUEUED_FDS: all queue without waiting
 				pair.first().compose(1, 0, 0, OutboundFd.openReadOnly(Path.of("/dev/null")), ByteBuffer.allocate(4000));
 			}
 			pair.first().abort();
@@ -142,6 +142,34 @@ class ChannelBehaviourTest {
 		}
 		pair.second().close();
 		assertThat(OpenFds.awaitCount(before)).as("the 19 untaken messages' fds are closed").isEqualTo(before);
+	}
+
+	@Test
+	void aWriteQueueHoldsAtMost128DescriptorsSoASlowReaderCannotExhaustThem() throws Exception {
+		// The reader stops reading after one message; the byte limit alone (4 MiB) would allow 262144 fd messages.
+		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true).withReceiveQueueCapacity(1)
+			.withSendTimeout(Duration.ZERO);
+		int before = OpenFds.count();
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(options)) {
+			int sent = 0;
+			ImsgQueueFullException full = null;
+			while (full == null && sent < 1_000_000) {
+				OutboundFd fd = OutboundFd.openReadOnly(Path.of("/dev/null"));
+				try {
+					pair.first().compose(1, 0, 0, fd);
+					sent++;
+				}
+				catch (ImsgQueueFullException ex) {
+					Fds.close(fd.fd()); // a failed send leaves the descriptor with the caller
+					full = ex;
+				}
+			}
+			assertThat(full).as("the queue filled after %d messages", sent).isNotNull();
+			assertThat(full).hasMessageContaining(ImsgChannel.MAX_QUEUED_FDS + " descriptors queued");
+			assertThat(OpenFds.count() - before).as("descriptors held while the reader stalls")
+				.isLessThan(4 * ImsgChannel.MAX_QUEUED_FDS + 600);
+		}
+		assertThat(OpenFds.awaitCount(before)).isEqualTo(before);
 	}
 
 	@Test

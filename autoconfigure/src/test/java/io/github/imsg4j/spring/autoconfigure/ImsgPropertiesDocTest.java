@@ -108,4 +108,23 @@ class ImsgPropertiesDocTest {
 		String between = inTest.substring(inTest.indexOf("imsg:"), inTest.indexOf("# end:yaml"));
 		assertThat(inGuide).isEqualTo(between);
 	}
+
+	@Test
+	void theDemosApplicationYmlAndItsCopyInTheGuideBindWithoutUnknownImsgKeys() throws Exception {
+		for (String yaml : List.of(Files.readString(ROOT.resolve("application.yml")),
+				yamlBlockAfter(guide(), "## The demo daemon"))) {
+			ImsgProperties bound = bindStrictly(yaml);
+			assertThat(bound.getEndpoints()).containsKey("opener");
+		}
+	}
+
+	static ImsgProperties bindStrictly(String yaml) throws Exception {
+		List<PropertySource<?>> sources = new YamlPropertySourceLoader().load("yaml",
+				new ByteArrayResource(yaml.getBytes()));
+		StandardEnvironment env = new StandardEnvironment();
+		sources.forEach((s) -> env.getPropertySources().addFirst(s));
+		return new Binder(ConfigurationPropertySources.get(env))
+			.bind("imsg", Bindable.of(ImsgProperties.class), new NoUnboundElementsBindHandler(BindHandler.DEFAULT))
+			.get();
+	}
 }

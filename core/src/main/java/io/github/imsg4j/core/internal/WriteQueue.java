@@ -54,6 +54,13 @@ public final class WriteQueue {
 		return this.messageEnds.size();
 	}
 
+	/**
+	 * @return descriptors queued and not yet sent (each holds an open file until then)
+	 */
+	public int queuedFds() {
+		return this.fds.size();
+	}
+
 	public boolean isEmpty() {
 		return this.appended == this.written;
 	}

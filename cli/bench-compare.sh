@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# bench-compare.sh [RUNS] - the standard bench-protocol workloads (../shared/bench-protocol.md) for every
+# client -> server pairing of imsg4j (J) and OpenBSD's C imsg (C): C->C, J->J, J->C, C->J, in both wire
+# generations, RUNS times each (default 3), and a table of medians with ratios against C->C of the same
+# generation, all from one run on one machine.
+#
+#   W1 send N 64      msgs/s        W2 send N 16000   MB/s
+#   W3 send N 64 fd   msgs/s        W4 ping N 64      p50 and p99 in us (lower is better)
+#
+# Env: SCALE=K   divide every N by K (default 1: the protocol's 1000000/200000/100000/50000)
+#      WARMUP=F  imsg4j clients first run F x N over another connection (default 0.25; 0 = cold)
+#      PIN=CPU   run everything under `taskset -c CPU`
+#      RAW=FILE  also keep every result line in FILE
+# Needs: a JDK and Maven (the jar is built if missing), gcc and make (the C peer is built from ../shared/cpeer).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+scale=${SCALE:-1}
+warmup=${WARMUP:-0.25}
+pin=()
+[ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")
+jar=cli/target/imsg4j-cli.jar
+cdir=target/cpeer
+[ -f "$jar" ] || mvn -B -q -ntp -pl cli -am package -DskipTests
+[ -x "$cdir/cbench-current" ] || make -s -C ../shared/cpeer O="$PWD/$cdir"
+
+tmp=$(mktemp -d)
+raw=${RAW:-$tmp/raw.txt}
+: > "$raw"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+await_listening() { # FILE
+  for _ in $(seq 100); do grep -q '^listening ' "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "server did not start: $(cat "$1")" >&2; exit 1
+}
+
+client() { # IMPL GEN ARGS... -> one result line
+  local impl=$1 gen=$2; shift 2
+  if [ "$impl" = C ]; then
+    "${pin[@]}" "$cdir/cbench-$gen" "$@"
+  else
+    local n=$3 w
+    w=$(awk -v n="$n" -v f="$warmup" 'BEGIN { printf "%d", n * f }')
+    "${pin[@]}" java -jar "$jar" bench "$1" --wire "$gen" --warmup "$w" "${@:2}"
+  fi
+}
+
+for gen in current classic; do
+  "${pin[@]}" "$cdir/cbench-$gen" server "$tmp/C-$gen.sock" > "$tmp/C-$gen.out" & pids+=($!)
+  "${pin[@]}" java -jar "$jar" bench server --wire "$gen" "$tmp/J-$gen.sock" > "$tmp/J-$gen.out" & pids+=($!)
+  await_listening "$tmp/C-$gen.out"; await_listening "$tmp/J-$gen.out"
+  for run in $(seq "$runs"); do
+    for w in "W1 send $((1000000 / scale)) 64" "W2 send $((200000 / scale)) 16000" \
+             "W3 send $((100000 / scale)) 64 fd" "W4 ping $((50000 / scale)) 64"; do
+      set -- $w; id=$1; shift
+      for pair in CC JJ JC CJ; do
+        cl=${pair:0:1}; sv=${pair:1:1}
+        line=$(client "$cl" "$gen" "$1" "$tmp/$sv-$gen.sock" "${@:2}")
+        echo "gen=$gen run=$run workload=$id pair=$cl-$sv $line" >> "$raw"
+        echo "gen=$gen run=$run workload=$id pair=$cl->$sv $line" >&2
+      done
+    done
+  done
+done
+
+echo
+echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); java: $(java -version 2>&1 | head -1)"
+echo "runs: $runs, scale: 1/$scale, imsg4j client warm-up: $warmup x N${PIN:+, pinned to CPU $PIN}"
+echo
+awk '
+function median(key,   n, i, j, t, a) {
+  n = split(vals[key], a, " ")
+  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+  return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+  for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+  wl = f["workload"]
+  if (wl == "W1" || wl == "W3") { add(f["gen"], wl, "msgs/s", f["pair"], f["msgs_per_s"]) }
+  else if (wl == "W2") { add(f["gen"], wl, "MB/s", f["pair"], f["mb_per_s"]) }
+  else { add(f["gen"], wl, "p50 us", f["pair"], f["p50_us"]); add(f["gen"], wl, "p99 us", f["pair"], f["p99_us"]) }
+}
+function add(g, w, m, p, v,   key) {
+  key = g SUBSEP w SUBSEP m
+  if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
+  vals[key SUBSEP p] = vals[key SUBSEP p] " " v
+}
+END {
+  printf "| gen | workload | metric | C->C | J->J | J->C | C->J |\n|---|---|---|---:|---:|---:|---:|\n"
+  for (r = 1; r <= rows; r++) {
+    key = order[r]; split(key, k, SUBSEP)
+    base = median(key SUBSEP "C-C")
+    printf "| %s | %s | %s | %.1f", k[1], k[2], k[3], base
+    np = split("J-J J-C C-J", ps, " ")
+    for (i = 1; i <= np; i++) {
+      v = median(key SUBSEP ps[i])
+      printf " | %.1f (%.2fx)", v, (base > 0) ? v / base : 0
+    }
+    printf " |\n"
+  }
+}' "$raw"
