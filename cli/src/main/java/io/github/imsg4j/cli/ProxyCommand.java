@@ -1,6 +1,5 @@
 package io.github.imsg4j.cli;
 
-import java.io.FileDescriptor;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -11,7 +10,6 @@ import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgException;
 import io.github.imsg4j.core.ImsgListener;
 import io.github.imsg4j.core.ImsgServer;
-import io.github.imsg4j.core.OutboundFd;
 import io.github.imsg4j.core.PeerCredentials;
 import io.github.imsg4j.core.WireFormat;
 import org.jspecify.annotations.Nullable;
@@ -73,104 +71,83 @@ final class ProxyCommand implements Callable<Integer> {
 		}
 	}
 
-	/** Forwards one message, passing its descriptor on; logs it first. */
-	private void forward(String prefix, MessageFormat format, Imsg m, @Nullable ImsgChannel to) {
-		try (m) {
-			FileDescriptor fd = m.hasFd() ? m.takeFd() : null;
-			print(format.message(prefix, m, (fd != null) ? MessageFormat.describe(fd) : null));
-			if (to == null) {
-				if (fd != null) {
-					io.github.imsg4j.core.Fds.closeQuietly(fd);
-				}
-				return;
-			}
-			// The proxy never waits on an event loop: a side that cannot keep up is dropped, not buffered forever.
-			if (!to.tryCompose(m.type(), m.peerId(), m.pid(), (fd != null) ? OutboundFd.transfer(fd) : null,
-					m.payload())) {
-				if (fd != null) {
-					io.github.imsg4j.core.Fds.closeQuietly(fd);
-				}
-				System.err.println("imsg4j proxy: " + prefix + "write queue full; closing the connection pair");
-				to.abort();
-			}
-		}
-		catch (ImsgException ex) {
-			System.err.println("imsg4j proxy: " + prefix + ex.getMessage());
-		}
-	}
-
-	/** The client's side of one proxied connection; opens the daemon's side when the client arrives. */
+	/**
+	 * The client's side of one proxied connection; opens the daemon's side when the client arrives, and closes
+	 * each side once the other closed and everything it sent has been forwarded.
+	 */
 	private final class ClientSide implements ImsgListener {
-
-		private final String in;
-
-		private final String outPrefix;
-
-		private final MessageFormat format;
-
-		private volatile @Nullable ImsgChannel upstream;
 
 		private final String id;
 
-		private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+		private final MessageFormat format;
+
+		private volatile @Nullable Forwarder up;
+
+		private volatile @Nullable Forwarder down;
+
+		private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger(2);
 
 		ClientSide(int id, PeerCredentials peer, MessageFormat format) {
 			this.id = "#" + id;
-			this.in = "#" + id + " > ";
-			this.outPrefix = "#" + id + " < ";
 			this.format = format;
-			print(format.peer("#" + id + " ", peer));
+			print(format.peer(this.id + " ", peer));
 		}
 
 		@Override
 		public void onOpen(ImsgChannel client) {
 			WireFormat w = (ProxyCommand.this.connectWire != null) ? ProxyCommand.this.connectWire
 					: ProxyCommand.this.connection.wire;
+			java.util.concurrent.CompletableFuture<Forwarder> downstream = new java.util.concurrent.CompletableFuture<>();
 			try {
-				this.upstream = ImsgChannel.connect(ProxyCommand.this.connectPath,
+				ImsgChannel daemon = ImsgChannel.connect(ProxyCommand.this.connectPath,
 						ProxyCommand.this.connection.channelOptions(w), new ImsgListener() {
 							@Override
-							public void onMessage(ImsgChannel daemon, Imsg message) {
-								forward(ClientSide.this.outPrefix, ClientSide.this.format, message, client);
+							public void onMessage(ImsgChannel d, Imsg message) {
+								downstream.join().accept(message);
 							}
 
 							@Override
-							public void onClose(ImsgChannel daemon, @Nullable Throwable cause) {
-								finish(client);
+							public void onClose(ImsgChannel d, @Nullable Throwable cause) {
+								sideClosed(downstream.join());
 							}
 						});
+				this.up = new Forwarder(client, daemon, this.id + " > ", this.format, ProxyCommand.this::print);
+				Forwarder d = new Forwarder(daemon, client, this.id + " < ", this.format, ProxyCommand.this::print);
+				this.down = d;
+				downstream.complete(d);
 			}
 			catch (ImsgException ex) {
-				System.err.println("imsg4j proxy: " + this.in + ex.getMessage());
+				System.err.println("imsg4j proxy: " + this.id + " " + ex.getMessage());
 				client.abort();
 			}
 		}
 
 		@Override
 		public void onMessage(ImsgChannel client, Imsg message) {
-			forward(this.in, this.format, message, this.upstream);
+			Forwarder f = this.up;
+			if (f == null) {
+				message.close();
+				return;
+			}
+			f.accept(message);
 		}
 
 		@Override
 		public void onClose(ImsgChannel client, @Nullable Throwable cause) {
-			finish(client);
-		}
-
-		/**
-		 * Closes both sides off the event loop (an orderly close waits for its queue to drain and its socket to
-		 * close), then logs {@code #N closed}.
-		 */
-		private void finish(ImsgChannel client) {
-			if (!this.finished.compareAndSet(false, true)) {
+			Forwarder f = this.up;
+			if (f == null) {
+				print(this.id + " closed");
 				return;
 			}
-			java.util.concurrent.CompletableFuture.runAsync(() -> {
-				client.close();
-				ImsgChannel up = this.upstream;
-				if (up != null) {
-					up.close();
+			sideClosed(f);
+		}
+
+		/** One side closed: finish forwarding what it sent, close the other side; log when both are done. */
+		private void sideClosed(Forwarder forwarder) {
+			forwarder.finish(() -> {
+				if (this.open.decrementAndGet() == 0) {
+					print(this.id + " closed");
 				}
-				print(this.id + " closed");
 			});
 		}
 	}
