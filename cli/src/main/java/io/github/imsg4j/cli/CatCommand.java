@@ -44,7 +44,8 @@ final class CatCommand implements Callable<Integer> {
 	@Option(names = "--json", description = "print one JSON object per line")
 	boolean json;
 
-	@Option(names = "--count", description = "exit after receiving this many messages")
+	@Option(names = "--count", description = "exit after receiving this many messages, once every stdin line is sent "
+			+ "(stdin at its end); without it, cat exits when the peer closes")
 	int count = -1;
 
 	@Parameters(paramLabel = "PATH", description = "the UNIX socket")
@@ -58,6 +59,9 @@ final class CatCommand implements Callable<Integer> {
 		CompletableFuture<ImsgChannel> opened = new CompletableFuture<>();
 		CompletableFuture<Void> finished = new CompletableFuture<>();
 		AtomicInteger received = new AtomicInteger();
+		CompletableFuture<Void> counted = new CompletableFuture<>();
+		CompletableFuture<Void> inputDone = new CompletableFuture<>();
+		counted.runAfterBoth(inputDone, () -> finished.complete(null));
 		ImsgListener listener = new ImsgListener() {
 			@Override
 			public void onOpen(ImsgChannel channel) {
@@ -76,7 +80,7 @@ final class CatCommand implements Callable<Integer> {
 					print(format.message("", message, fd));
 				}
 				if (received.incrementAndGet() == CatCommand.this.count) {
-					finished.complete(null);
+					counted.complete(null);
 				}
 			}
 
@@ -111,7 +115,10 @@ final class CatCommand implements Callable<Integer> {
 				channel = ImsgChannel.connect(this.path, this.connection.channelOptions(), listener);
 				print(format.peer("", channel.peerCredentials()));
 			}
-			Thread input = new Thread(() -> pump(channel, finished), "imsg4j-cat-stdin");
+			Thread input = new Thread(() -> {
+				pump(channel, finished);
+				inputDone.complete(null);
+			}, "imsg4j-cat-stdin");
 			input.setDaemon(true);
 			input.start();
 			finished.get();
