@@ -23,11 +23,7 @@ final class CPeer {
 	}
 
 	static Path binary(WireFormat wire) {
-		Path dir = Path.of(System.getProperty("imsg4j.cpeer.dir", "../target/cpeer")).toAbsolutePath().normalize();
-		Path bin = dir.resolve((wire == WireFormat.CLASSIC) ? "cbench-classic" : "cbench-current");
-		Assumptions.assumeTrue(Files.isExecutable(bin),
-				"C imsg peer not built at " + bin + ": run `make -C ../shared/cpeer O=" + dir + "` (.ci/run does)");
-		return bin;
+		return io.github.imsg4j.core.CPeers.binary(wire);
 	}
 
 	/** A finished run: exit status and everything it printed. */

@@ -18,6 +18,7 @@ import io.github.imsg4j.core.ImsgServer;
 import io.github.imsg4j.core.OutboundFd;
 import io.github.imsg4j.core.WireFormat;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -116,18 +117,29 @@ final class BenchCommand {
 		}
 	}
 
-	/** {@code send PATH N SIZE [fd]}. */
-	@Command(name = "send", description = "Send N DATA messages of SIZE bytes (each with a descriptor with 'fd'), then END.")
-	static final class Send implements Callable<Integer> {
+	/** What both clients take: the generation, the warm-up, the server's path. */
+	static final class Client {
 
 		@Option(names = "--wire", defaultValue = "current", description = "classic or current")
 		WireFormat wire;
 
 		@Option(names = "--warmup", defaultValue = "0", description = "first run this many over another connection")
-		long warmup;
+		int warmup;
 
 		@Parameters(index = "0", paramLabel = "PATH")
 		Path path;
+
+		String warmupNote() {
+			return (this.warmup > 0) ? " warmup=" + this.warmup : "";
+		}
+	}
+
+	/** {@code send PATH N SIZE [fd]}. */
+	@Command(name = "send", description = "Send N DATA messages of SIZE bytes (each with a descriptor with 'fd'), then END.")
+	static final class Send implements Callable<Integer> {
+
+		@Mixin
+		Client client;
 
 		@Parameters(index = "1", paramLabel = "N")
 		long n;
@@ -142,8 +154,8 @@ final class BenchCommand {
 		public Integer call() {
 			boolean withFd = "fd".equals(this.fd);
 			try {
-				if (this.warmup > 0) {
-					run(this.warmup, withFd);
+				if (this.client.warmup > 0) {
+					run(this.client.warmup, withFd);
 				}
 				long t0 = System.nanoTime();
 				run(this.n, withFd);
@@ -151,7 +163,7 @@ final class BenchCommand {
 				System.out.println(String.format(Locale.ROOT,
 						"mode=send impl=imsg4j n=%d size=%d fds=%d secs=%.6f msgs_per_s=%.0f mb_per_s=%.1f%s", this.n,
 						this.size, withFd ? this.n : 0, secs, this.n / secs, (double) this.n * this.size / 1e6 / secs,
-						(this.warmup > 0) ? " warmup=" + this.warmup : ""));
+						this.client.warmupNote()));
 				return 0;
 			}
 			catch (ImsgException | IllegalStateException ex) {
@@ -165,7 +177,7 @@ final class BenchCommand {
 			for (int i = 0; i < this.size; i++) {
 				payload.put(i, (byte) i);
 			}
-			try (ImsgChannel ch = ImsgChannel.connect(this.path, options(this.wire))) {
+			try (ImsgChannel ch = ImsgChannel.connect(this.client.path, options(this.client.wire))) {
 				for (long i = 0; i < count; i++) {
 					ch.compose(DATA, 0, 0, withFd ? OutboundFd.openReadOnly(Path.of("/dev/null")) : null, payload);
 				}
@@ -189,14 +201,8 @@ final class BenchCommand {
 	@Command(name = "ping", description = "N sequential PING/PONG round trips of SIZE bytes.")
 	static final class Ping implements Callable<Integer> {
 
-		@Option(names = "--wire", defaultValue = "current", description = "classic or current")
-		WireFormat wire;
-
-		@Option(names = "--warmup", defaultValue = "0", description = "first run this many over another connection")
-		int warmup;
-
-		@Parameters(index = "0", paramLabel = "PATH")
-		Path path;
+		@Mixin
+		Client client;
 
 		@Parameters(index = "1", paramLabel = "N")
 		int n;
@@ -207,8 +213,8 @@ final class BenchCommand {
 		@Override
 		public Integer call() {
 			try {
-				if (this.warmup > 0) {
-					run(this.warmup);
+				if (this.client.warmup > 0) {
+					run(this.client.warmup);
 				}
 				long t0 = System.nanoTime();
 				long[] rtt = run(this.n);
@@ -219,7 +225,7 @@ final class BenchCommand {
 				System.out.println(String.format(Locale.ROOT,
 						"mode=ping impl=imsg4j n=%d size=%d secs=%.6f rtt_per_s=%.0f p50_us=%.2f p99_us=%.2f max_us=%.2f%s",
 						this.n, this.size, secs, this.n / secs, rtt[p50] / 1e3, rtt[p99] / 1e3,
-						(this.n > 0) ? rtt[this.n - 1] / 1e3 : 0.0, (this.warmup > 0) ? " warmup=" + this.warmup : ""));
+						(this.n > 0) ? rtt[this.n - 1] / 1e3 : 0.0, this.client.warmupNote()));
 				return 0;
 			}
 			catch (ImsgException | IllegalStateException ex) {
@@ -235,7 +241,7 @@ final class BenchCommand {
 				payload[k] = (byte) (k * 7 + 3);
 			}
 			ByteBuffer buf = ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder());
-			try (ImsgChannel ch = ImsgChannel.connect(this.path, options(this.wire))) {
+			try (ImsgChannel ch = ImsgChannel.connect(this.client.path, options(this.client.wire))) {
 				for (int i = 0; i < count; i++) {
 					// every payload distinct, so that a stale echo is caught
 					if (this.size >= 8) {

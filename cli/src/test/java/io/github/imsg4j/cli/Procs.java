@@ -30,11 +30,7 @@ final class Procs {
 	}
 
 	static Path cpeer(WireFormat wire) {
-		Path dir = Path.of(System.getProperty("imsg4j.cpeer.dir", "../target/cpeer")).toAbsolutePath().normalize();
-		Path bin = dir.resolve((wire == WireFormat.CLASSIC) ? "cbench-classic" : "cbench-current");
-		Assumptions.assumeTrue(Files.isExecutable(bin),
-				"C imsg peer not built at " + bin + ": run `make -C ../shared/cpeer O=" + dir + "` (.ci/run does)");
-		return bin;
+		return io.github.imsg4j.core.CPeers.binary(wire);
 	}
 
 	/** Waits (30 s at most, yielding) for a process to create its socket. */

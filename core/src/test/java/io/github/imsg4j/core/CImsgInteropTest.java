@@ -38,21 +38,16 @@ class CImsgInteropTest {
 
 	static final int DONE = 5;
 
-	static Path cpeers;
-
 	@TempDir
 	Path dir;
 
 	@BeforeAll
 	static void findPeers() {
-		String configured = System.getProperty("imsg4j.cpeer.dir", "../target/cpeer");
-		cpeers = Path.of(configured).toAbsolutePath().normalize();
-		Assumptions.assumeTrue(Files.isExecutable(cpeers.resolve("cbench-current")),
-				"C imsg peers not built in " + cpeers + ": run `make -C ../shared/cpeer O=" + cpeers + "` (.ci/run does)");
+		CPeers.binary(WireFormat.CURRENT); // skips the class, saying why, when the peers are not built
 	}
 
 	static Path binary(WireFormat wire) {
-		return cpeers.resolve((wire == WireFormat.CLASSIC) ? "cbench-classic" : "cbench-current");
+		return CPeers.binary(wire);
 	}
 
 	static ChannelOptions options(WireFormat wire) {

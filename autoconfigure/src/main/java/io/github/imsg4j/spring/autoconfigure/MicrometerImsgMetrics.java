@@ -49,19 +49,19 @@ public class MicrometerImsgMetrics implements ImsgMetrics {
 
 	@Override
 	public void messageReceived(String endpoint, String type, int length, boolean fd) {
-		counter("imsg.messages.received", "endpoint", endpoint, "type", type).increment();
-		counter("imsg.bytes.received", "endpoint", endpoint).increment(length);
-		if (fd) {
-			counter("imsg.fds.received", "endpoint", endpoint).increment();
-		}
+		traffic("received", endpoint, type, length, fd);
 	}
 
 	@Override
 	public void messageSent(String endpoint, String type, int length, boolean fd) {
-		counter("imsg.messages.sent", "endpoint", endpoint, "type", type).increment();
-		counter("imsg.bytes.sent", "endpoint", endpoint).increment(length);
+		traffic("sent", endpoint, type, length, fd);
+	}
+
+	private void traffic(String direction, String endpoint, String type, int length, boolean fd) {
+		counter("imsg.messages." + direction, "endpoint", endpoint, "type", type).increment();
+		counter("imsg.bytes." + direction, "endpoint", endpoint).increment(length);
 		if (fd) {
-			counter("imsg.fds.sent", "endpoint", endpoint).increment();
+			counter("imsg.fds." + direction, "endpoint", endpoint).increment();
 		}
 	}
 
