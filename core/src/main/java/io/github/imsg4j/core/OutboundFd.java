@@ -49,6 +49,47 @@ public final class OutboundFd {
 	}
 
 	/**
+	 * Sends the descriptor of something open (a file stream, a {@code RandomAccessFile}, or a junixsocket socket,
+	 * channel or stream) and leaves it with the caller, who keeps it open until the message has been flushed.
+	 * JDK NIO channels ({@code FileChannel}, {@code SocketChannel}) do not give out their descriptor: open the file
+	 * as a stream or {@code RandomAccessFile}, or use {@link #openReadOnly}.
+	 *
+	 * @param open the open object, still the caller's
+	 * @return its descriptor, still owned by the caller
+	 * @throws IllegalArgumentException for a type whose descriptor cannot be reached
+	 * @throws UncheckedIOException when it is closed
+	 */
+	public static OutboundFd keepOpen(java.io.Closeable open) {
+		try {
+			FileDescriptor fd;
+			if (open instanceof FileInputStream in) {
+				fd = in.getFD();
+			}
+			else if (open instanceof java.io.FileOutputStream out) {
+				fd = out.getFD();
+			}
+			else if (open instanceof java.io.RandomAccessFile raf) {
+				fd = raf.getFD();
+			}
+			else if (open instanceof org.newsclub.net.unix.FileDescriptorAccess access) {
+				fd = access.getFileDescriptor();
+			}
+			else {
+				throw new IllegalArgumentException("cannot reach the descriptor of a " + open.getClass().getName()
+						+ ": pass a FileInputStream, FileOutputStream, RandomAccessFile or a junixsocket channel, "
+						+ "or a FileDescriptor");
+			}
+			if (!fd.valid()) {
+				throw new UncheckedIOException(new IOException("the " + open.getClass().getSimpleName() + " is closed"));
+			}
+			return keepOpen(fd);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("cannot get the descriptor of " + open, ex);
+		}
+	}
+
+	/**
 	 * Opens a file read-only and transfers the new descriptor to the channel.
 	 *
 	 * @param path the file to open

@@ -173,6 +173,36 @@ class ChannelBehaviourTest {
 	}
 
 	@Test
+	void openStreamsAndSocketChannelsLendTheirDescriptors() throws Exception {
+		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
+		Path file = Files.writeString(this.dir.resolve("lent"), "lent");
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(options);
+				java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "r")) {
+			pair.first().compose(1, 0, 0, OutboundFd.keepOpen(raf));
+			assertThat(pair.first().flush(WAIT)).isTrue();
+			try (Imsg m = pair.second().receive(WAIT); java.io.FileInputStream in = new java.io.FileInputStream(m.takeFd())) {
+				assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("lent");
+			}
+			assertThat(raf.getFD().valid()).as("still the caller's").isTrue();
+			org.newsclub.net.unix.AFUNIXServerSocketChannel socket = org.newsclub.net.unix.AFUNIXServerSocketChannel.open();
+			try (socket) {
+				socket.bind(org.newsclub.net.unix.AFUNIXSocketAddress.inAbstractNamespace("imsg4j-lend-" + System.nanoTime()));
+				pair.first().compose(2, 0, 0, OutboundFd.keepOpen(socket));
+				assertThat(pair.first().flush(WAIT)).isTrue();
+				try (Imsg m = pair.second().receive(WAIT)) {
+					java.io.FileDescriptor fd = m.takeFd();
+					assertThat(Fds.target(fd)).hasValueSatisfying((t) -> assertThat(t.toString()).startsWith("socket:"));
+					Fds.close(fd);
+				}
+			}
+			try (java.nio.channels.FileChannel jdk = java.nio.channels.FileChannel.open(file)) {
+				assertThatThrownBy(() -> OutboundFd.keepOpen(jdk)).isInstanceOf(IllegalArgumentException.class)
+					.hasMessageContaining("cannot reach the descriptor of a");
+			}
+		}
+	}
+
+	@Test
 	void keepOpenLeavesTheFdWithTheCaller() throws Exception {
 		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
 		try (ImsgChannel.Pair pair = ImsgChannel.pair(options);
