@@ -34,6 +34,10 @@ final class ImsgDispatcher {
 		session.touch();
 		this.metrics.messageReceived(session.endpoint(), this.handlers.typeTag(session.endpoint(), message.type()),
 				WireFormat.HEADER_SIZE + message.length(), message.hasFd());
+		if (message.fdLost()) {
+			session.warn(LOG, message + " on " + session + " claims a descriptor that did not arrive (fd-passing is off "
+					+ "on this endpoint, or the peer sent none); delivered without it, as imsg does");
+		}
 		if (session.offerToWaiter(message)) {
 			return;
 		}
@@ -44,7 +48,7 @@ final class ImsgDispatcher {
 		ImsgHandlerMethod handler = this.handlers.lookup(session.endpoint(), message.type());
 		if (handler == null) {
 			this.metrics.unhandled(session.endpoint());
-			LOG.warn("No handler for " + message + " on " + session
+			session.warn(LOG, "No handler for " + message + " on " + session
 					+ ((unhandled == UnhandledMessagePolicy.CLOSE) ? "; closing the connection (unhandled: close)"
 							: "; dropped"));
 			message.close();

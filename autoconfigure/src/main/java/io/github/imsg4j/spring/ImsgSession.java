@@ -58,6 +58,11 @@ public final class ImsgSession {
 
 	private volatile long lastMessageNanos = System.nanoTime();
 
+	/** Warnings logged about this peer's input; past {@value #WARNINGS} they go to debug, so a peer cannot flood the log. */
+	private final java.util.concurrent.atomic.AtomicInteger warnings = new java.util.concurrent.atomic.AtomicInteger();
+
+	static final int WARNINGS = 10;
+
 	ImsgSession(String endpoint, ImsgChannel channel, ImsgCodecs codecs, ImsgMetrics metrics, Executor executor) {
 		this.endpoint = endpoint;
 		this.channel = channel;
@@ -225,6 +230,17 @@ public final class ImsgSession {
 			while ((w = queue.poll()) != null) {
 				w.completeExceptionally(cause);
 			}
+		}
+	}
+
+	/** Logs a warning about the peer's input, at most {@value #WARNINGS} times per connection at WARN level. */
+	void warn(org.apache.commons.logging.Log log, String message) {
+		int n = this.warnings.incrementAndGet();
+		if (n <= WARNINGS) {
+			log.warn(message + ((n == WARNINGS) ? " (further warnings about " + this + " go to debug level)" : ""));
+		}
+		else if (log.isDebugEnabled()) {
+			log.debug(message);
 		}
 	}
 

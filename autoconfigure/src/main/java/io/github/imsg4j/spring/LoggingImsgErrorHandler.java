@@ -17,7 +17,7 @@ public class LoggingImsgErrorHandler implements ImsgErrorHandler {
 	@Override
 	public Action handleError(ImsgSession session, Imsg message, Throwable error) {
 		if (error instanceof ImsgPayloadException) {
-			LOG.warn("Rejected " + message + " on " + session + ": " + error.getMessage());
+			session.warn(LOG, "Rejected " + message + " on " + session + ": " + error.getMessage());
 		}
 		else {
 			LOG.warn("Handler failed on " + message + " on " + session, error);

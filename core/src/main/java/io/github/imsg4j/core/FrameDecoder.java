@@ -28,6 +28,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class FrameDecoder {
 
+	private static final System.Logger LOG = System.getLogger(FrameDecoder.class.getName());
+
+
 	/** Read results. */
 	enum Result {
 		/** The read filled the buffer: more may be waiting. */
@@ -110,6 +113,11 @@ final class FrameDecoder {
 	}
 
 	private void adopt(FileDescriptor[] received, long from, long to) {
+		if (received.length > 1) {
+			LOG.log(System.Logger.Level.WARNING, () -> this.origin + ": peer sent " + received.length
+					+ " descriptors with the bytes at stream offset " + from + "; imsg takes one per message: closing "
+					+ (received.length - 1));
+		}
 		for (int i = 0; i < received.length; i++) {
 			FileDescriptor fd = received[i];
 			// One descriptor per message and per read, as imsg's recvmsg keeps only the first of a cmsg.
@@ -193,6 +201,9 @@ final class FrameDecoder {
 		ReceivedFd first;
 		while ((first = this.fds.peekFirst()) != null && first.to() <= this.base) {
 			this.fds.removeFirst();
+			ReceivedFd unclaimed = first;
+			LOG.log(System.Logger.Level.WARNING, () -> this.origin + ": closing a descriptor that arrived with stream bytes "
+					+ unclaimed.from() + ".." + unclaimed.to() + ", where no message claims one");
 			Fds.closeQuietly(first.fd());
 		}
 	}
