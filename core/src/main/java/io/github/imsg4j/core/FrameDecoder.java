@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.function.Consumer;
 
 import io.github.imsg4j.core.internal.Transport;
+import io.github.imsg4j.core.internal.SafeLog;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -114,9 +115,9 @@ final class FrameDecoder {
 
 	private void adopt(FileDescriptor[] received, long from, long to) {
 		if (received.length > 1) {
-			LOG.log(System.Logger.Level.WARNING, () -> this.origin + ": peer sent " + received.length
+			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.origin + ": peer sent " + received.length
 					+ " descriptors with the bytes at stream offset " + from + "; imsg takes one per message: closing "
-					+ (received.length - 1));
+					+ (received.length - 1), null);
 		}
 		for (int i = 0; i < received.length; i++) {
 			FileDescriptor fd = received[i];
@@ -202,8 +203,8 @@ final class FrameDecoder {
 		while ((first = this.fds.peekFirst()) != null && first.to() <= this.base) {
 			this.fds.removeFirst();
 			ReceivedFd unclaimed = first;
-			LOG.log(System.Logger.Level.WARNING, () -> this.origin + ": closing a descriptor that arrived with stream bytes "
-					+ unclaimed.from() + ".." + unclaimed.to() + ", where no message claims one");
+			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.origin + ": closing a descriptor that arrived with stream bytes "
+					+ unclaimed.from() + ".." + unclaimed.to() + ", where no message claims one", null);
 			Fds.closeQuietly(first.fd());
 		}
 	}

@@ -15,6 +15,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.imsg4j.core.internal.EventLoop;
+import io.github.imsg4j.core.internal.SafeLog;
 import io.github.imsg4j.core.internal.JunixTransport;
 import io.github.imsg4j.core.internal.Transport;
 import io.github.imsg4j.core.internal.WriteQueue;
@@ -658,19 +659,26 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				this.listener.onOpen(this);
 			}
 			catch (RuntimeException ex) {
-				LOG.log(System.Logger.Level.WARNING, this.name + ": listener onOpen failed", ex);
+				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.name + ": listener onOpen failed", ex);
 			}
 		}
 	}
 
 	@Override
 	public void onReady(SelectionKey k) {
-		int ready = k.readyOps();
-		if ((ready & SelectionKey.OP_READ) != 0) {
-			readAvailable();
+		try {
+			int ready = k.readyOps();
+			if ((ready & SelectionKey.OP_READ) != 0) {
+				readAvailable();
+			}
+			if ((ready & SelectionKey.OP_WRITE) != 0 && k.isValid()) {
+				flushFromLoop();
+			}
 		}
-		if ((ready & SelectionKey.OP_WRITE) != 0 && k.isValid()) {
-			flushFromLoop();
+		catch (Throwable unexpected) {
+			// An Error half-way through a read (out of memory, a class that cannot be loaded without a free
+			// descriptor) leaves the decoder in an unknown state: end this connection rather than leave it hanging.
+			fail(new ImsgIoException(this.name + ": failed: " + unexpected, unexpected));
 		}
 	}
 
@@ -740,7 +748,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			this.listener.onMessage(this, message);
 		}
 		catch (RuntimeException ex) {
-			LOG.log(System.Logger.Level.WARNING, this.name + ": listener failed on " + message, ex);
+			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.name + ": listener failed on " + message, ex);
 			message.close();
 		}
 	}
@@ -792,7 +800,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private void fail(Throwable cause) {
 		if (this.state != CLOSED) {
-			LOG.log(System.Logger.Level.DEBUG, () -> this.name + " failed: " + cause.getMessage());
+			SafeLog.log(LOG, System.Logger.Level.DEBUG, () -> this.name + " failed: " + cause.getMessage(), null);
 		}
 		closeNow(cause, false);
 	}
@@ -893,7 +901,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				this.listener.onClose(this, cause);
 			}
 			catch (RuntimeException ex) {
-				LOG.log(System.Logger.Level.WARNING, this.name + ": listener onClose failed", ex);
+				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.name + ": listener onClose failed", ex);
 			}
 		}
 	}

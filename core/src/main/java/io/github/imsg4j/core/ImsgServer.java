@@ -16,6 +16,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import io.github.imsg4j.core.internal.EventLoop;
+import io.github.imsg4j.core.internal.SafeLog;
 import io.github.imsg4j.core.internal.JunixTransport;
 import org.jspecify.annotations.Nullable;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
@@ -180,7 +181,7 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 			Files.deleteIfExists(dir);
 		}
 		catch (IOException ex) {
-			LOG.log(System.Logger.Level.WARNING, "cannot remove " + dir + ": " + ex.getMessage());
+			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> "cannot remove " + dir + ": " + ex.getMessage(), null);
 		}
 	}
 
@@ -270,21 +271,30 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 					return;
 				}
 				// EMFILE/ENFILE: pause accepting instead of spinning on a connection we cannot take.
-				LOG.log(System.Logger.Level.WARNING, "accept on " + this.path + " failed: " + ex.getMessage()
-						+ "; pausing accepts for 100 ms");
-				k.interestOps(0);
-				this.loop.schedule(ACCEPT_BACKOFF_NANOS, () -> {
-					if (this.open && k.isValid()) {
-						k.interestOps(SelectionKey.OP_ACCEPT);
-					}
-				});
+				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> "accept on " + this.path + " failed: " + ex.getMessage()
+						+ "; pausing accepts for 100 ms", null);
+				pauseAccepting(k);
 				return;
 			}
 			if (client == null) {
 				return;
 			}
-			serve(client);
+			if (!serve(client)) {
+				// Accepted, but no descriptor left to set it up (EMFILE at dup): the peer was closed; pause, or every
+				// waiting connection would be accepted and dropped in turn while descriptors stay short.
+				pauseAccepting(k);
+				return;
+			}
 		}
+	}
+
+	private void pauseAccepting(SelectionKey k) {
+		k.interestOps(0);
+		this.loop.schedule(ACCEPT_BACKOFF_NANOS, () -> {
+			if (this.open && k.isValid()) {
+				k.interestOps(SelectionKey.OP_ACCEPT);
+			}
+		});
 	}
 
 	@Override
@@ -292,34 +302,38 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		// the listening socket was closed
 	}
 
-	private void serve(AFUNIXSocketChannel client) {
+	/** Sets up an accepted connection; {@code false} if it had to be dropped for want of resources. */
+	private boolean serve(AFUNIXSocketChannel client) {
 		JunixTransport transport;
 		try {
 			transport = new JunixTransport(client, this.options.fdPassing());
 		}
 		catch (IOException ex) {
-			LOG.log(System.Logger.Level.WARNING, "dropping connection on " + this.path + ": " + ex.getMessage());
+			SafeLog.log(LOG, System.Logger.Level.WARNING,
+					() -> "dropping connection on " + this.path + ": " + ex.getMessage() + "; pausing accepts for 100 ms",
+					null);
 			ImsgChannel.closeQuietly(client);
-			return;
+			return false;
 		}
 		PeerCredentials peer = transport.peerCredentials();
 		if (this.handler == null) {
 			this.accepted.add(new ImsgChannel(transport, this.options, null, this.path.toString()));
-			return;
+			return true;
 		}
 		ImsgListener listener;
 		try {
 			listener = this.handler.accept(peer);
 		}
 		catch (RuntimeException ex) {
-			LOG.log(System.Logger.Level.WARNING, "accept handler failed for peer " + peer + " on " + this.path, ex);
+			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> "accept handler failed for peer " + peer + " on " + this.path, ex);
 			listener = null;
 		}
 		if (listener == null) {
 			ImsgChannel.closeQuietly(transport);
-			return;
+			return true;
 		}
 		new ImsgChannel(transport, this.options, listener, this.path.toString());
+		return true;
 	}
 
 	/**

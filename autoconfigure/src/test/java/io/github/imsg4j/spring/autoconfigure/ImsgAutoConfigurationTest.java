@@ -203,6 +203,35 @@ class ImsgAutoConfigurationTest {
 	}
 
 	@Test
+	void anExistingPathIsNeverStolenNorRemovedUnlessItIsADeadSocketAndThatIsAllowed() throws Exception {
+		Path file = java.nio.file.Files.writeString(this.dir.resolve("not-a-socket"), "precious");
+		this.runner.withPropertyValues("imsg.endpoints.e.path=" + file)
+			.run((context) -> assertThat(cause(context)).hasMessageContaining("it exists and is not a socket; not removing it"));
+		assertThat(file).hasContent("precious");
+
+		Path live = this.dir.resolve("live.sock");
+		try (io.github.imsg4j.core.ImsgServer other = io.github.imsg4j.core.ImsgServer.listen(live,
+				io.github.imsg4j.core.ChannelOptions.defaults())) {
+			this.runner.withPropertyValues("imsg.endpoints.e.path=" + live)
+				.run((context) -> assertThat(cause(context)).hasMessageContaining("another server is listening there"));
+			assertThat(live).exists();
+		}
+
+		// A dead socket: bound, then its server gone without removing it.
+		Path dead = this.dir.resolve("dead.sock");
+		org.newsclub.net.unix.AFUNIXServerSocketChannel gone = org.newsclub.net.unix.AFUNIXServerSocketChannel.open();
+		gone.socket().setDeleteOnClose(false);
+		gone.bind(org.newsclub.net.unix.AFUNIXSocketAddress.of(dead));
+		gone.close();
+		assertThat(dead).exists();
+		this.runner.withPropertyValues("imsg.endpoints.e.path=" + dead, "imsg.endpoints.e.stale-socket=fail")
+			.run((context) -> assertThat(cause(context)).hasMessageContaining("stale-socket policy is FAIL"));
+		assertThat(dead).as("kept under stale-socket: fail").exists();
+		this.runner.withPropertyValues("imsg.endpoints.e.path=" + dead)
+			.run((context) -> assertThat(context.getBean(ImsgEndpointRegistry.class).endpoint("e").isListening()).isTrue());
+	}
+
+	@Test
 	void theFailureAnalyzerPrintsPropertyValueAndFix() {
 		InvalidImsgPropertyException ex = new InvalidImsgPropertyException("imsg.endpoints.e.backlog", 0,
 				"a whole number of at least 1");

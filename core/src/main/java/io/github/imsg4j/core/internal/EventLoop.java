@@ -83,6 +83,11 @@ public final class EventLoop implements Executor {
 	 * @param name the thread's name
 	 */
 	public EventLoop(String name) {
+		// Load now what the error paths need: out of descriptors, the JVM cannot open a class file to load them,
+		// and a NoClassDefFoundError in the loop's own error handling would end the loop thread.
+		preload(SafeLog.class, Timer.class, io.github.imsg4j.core.Fds.class, io.github.imsg4j.core.ImsgIoException.class,
+				io.github.imsg4j.core.ImsgProtocolException.class, io.github.imsg4j.core.ImsgClosedException.class,
+				io.github.imsg4j.core.ImsgFdException.class, io.github.imsg4j.core.Imsg.class, FdRelease.class);
 		try {
 			this.selector = AFUNIXSelectorProvider.provider().openSelector();
 		}
@@ -92,6 +97,17 @@ public final class EventLoop implements Executor {
 		this.thread = new Thread(this::run, name);
 		this.thread.setDaemon(true);
 		this.thread.start();
+	}
+
+	private static void preload(Class<?>... classes) {
+		for (Class<?> c : classes) {
+			try {
+				Class.forName(c.getName(), true, c.getClassLoader());
+			}
+			catch (ClassNotFoundException ex) {
+				throw new IllegalStateException(ex);
+			}
+		}
 	}
 
 	/**
@@ -187,7 +203,13 @@ public final class EventLoop implements Executor {
 				break;
 			}
 			catch (Throwable ex) {
-				LOG.log(System.Logger.Level.ERROR, "event loop " + this.thread.getName() + " caught an error", ex);
+				try {
+					SafeLog.log(LOG, System.Logger.Level.ERROR,
+							() -> "event loop " + this.thread.getName() + " caught an error", ex);
+				}
+				catch (Throwable reportingFailed) {
+					// never let the error handling end the loop
+				}
 			}
 		}
 		try {
@@ -210,8 +232,8 @@ public final class EventLoop implements Executor {
 			try {
 				((Handler) key.attachment()).onReady(key);
 			}
-			catch (RuntimeException ex) {
-				LOG.log(System.Logger.Level.ERROR, "handler failed on " + key.channel(), ex);
+			catch (Throwable ex) {
+				SafeLog.log(LOG, System.Logger.Level.ERROR, () -> "handler failed on " + key.channel(), ex);
 			}
 		}
 	}
@@ -225,8 +247,8 @@ public final class EventLoop implements Executor {
 				try {
 					((Handler) key.attachment()).onInvalid(key);
 				}
-				catch (RuntimeException ex) {
-					LOG.log(System.Logger.Level.ERROR, "handler failed on hang-up of " + key.channel(), ex);
+				catch (Throwable ex) {
+					SafeLog.log(LOG, System.Logger.Level.ERROR, () -> "handler failed on hang-up of " + key.channel(), ex);
 				}
 			}
 		}
@@ -242,8 +264,8 @@ public final class EventLoop implements Executor {
 			try {
 				task.run();
 			}
-			catch (RuntimeException ex) {
-				LOG.log(System.Logger.Level.ERROR, "task failed on " + this.thread.getName(), ex);
+			catch (Throwable ex) {
+				SafeLog.log(LOG, System.Logger.Level.ERROR, () -> "task failed on " + this.thread.getName(), ex);
 			}
 		}
 	}
@@ -257,8 +279,8 @@ public final class EventLoop implements Executor {
 			try {
 				next.task().run();
 			}
-			catch (RuntimeException ex) {
-				LOG.log(System.Logger.Level.ERROR, "timer failed on " + this.thread.getName(), ex);
+			catch (Throwable ex) {
+				SafeLog.log(LOG, System.Logger.Level.ERROR, () -> "timer failed on " + this.thread.getName(), ex);
 			}
 		}
 		return (next == null) ? -1 : Math.max(1, (next.deadline() - now) / 1_000_000);
