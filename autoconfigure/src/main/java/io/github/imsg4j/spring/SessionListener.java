@@ -74,6 +74,8 @@ final class SessionListener implements ImsgListener {
 			this.context.metrics().connectionClosed(this.endpoint, cause);
 			s.failWaiters((cause != null) ? cause : new ImsgClosedException(channel.name() + " closed"));
 		}
-		this.closed.accept(s);
+		// Forget the session once its socket is really closed (the close future completes after the descriptors
+		// are gone), so that a freed max-connections slot is also a freed pair of descriptors.
+		channel.closeFuture().whenComplete((v, e) -> this.closed.accept(s));
 	}
 }

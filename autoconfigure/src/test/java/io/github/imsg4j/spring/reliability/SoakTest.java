@@ -74,6 +74,12 @@ class SoakTest {
 					"imsg.endpoints.soak.fd-passing=true", "imsg.endpoints.soak.max-connections=1000");
 	}
 
+	/** Until the server side of every earlier connection is closed, descriptors included. */
+	static void awaitNoSessions(org.springframework.context.ApplicationContext context) {
+		await().atMost(WAIT).until(() -> context.getBean(io.github.imsg4j.spring.ImsgEndpointRegistry.class)
+			.endpoint("soak").sessions().isEmpty());
+	}
+
 	static long usedHeapAfterGc() {
 		for (int i = 0; i < 3; i++) {
 			System.gc();
@@ -92,6 +98,7 @@ class SoakTest {
 					new AtomicLong());
 			counting.handled.set(0);
 			counting.fds.set(0);
+			awaitNoSessions(context);
 			int before = OpenFds.count();
 			long heapBefore = usedHeapAfterGc();
 
@@ -177,6 +184,7 @@ class SoakTest {
 			Path sock = this.dir.resolve("soak.sock");
 			client(sock, new Random(1), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200), new AtomicLong(),
 					new AtomicLong());
+			awaitNoSessions(context);
 			int before = OpenFds.count();
 			Process sender = new ProcessBuilder(cpeer.toString(), "send", sock.toString(), "10000000", "64", "fd")
 				.redirectErrorStream(true)
