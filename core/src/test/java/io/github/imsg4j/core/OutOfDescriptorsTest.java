@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A server process run out of descriptors ({@code ulimit -n 64} in a child JVM): accepting fails with EMFILE.
+ * A server process run out of descriptors ({@code ulimit -n 96} in a child JVM): accepting fails with EMFILE.
  * It must not spin (CPU time stays low while connections wait), must serve the connections it has, and must
  * take the waiting ones once descriptors free up. A descriptor sent to it while it has none to spare is lost
  * (the kernel drops it), and the server goes on.
@@ -49,7 +49,7 @@ class OutOfDescriptorsTest {
 	void emfileAtAcceptPausesInsteadOfSpinningAndRecoversWhenDescriptorsFreeUp() throws Exception {
 		Path sock = this.dir.resolve("emfile.sock");
 		String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-		Process server = new ProcessBuilder("bash", "-c", "ulimit -n 64 && exec \"$0\" -Xshare:off -cp \"$1\" "
+		Process server = new ProcessBuilder("bash", "-c", "ulimit -n 96 && exec \"$0\" -Xshare:off -cp \"$1\" "
 				+ EchoServerMain.class.getName() + " \"$2\"", java, System.getProperty("java.class.path"), sock.toString())
 			.redirectErrorStream(true)
 			.start();
