@@ -281,6 +281,8 @@ public final class ImsgSession {
 				}
 				if (this.paused && this.tasks.size() <= RESUME_AT) {
 					this.paused = false;
+					// While we did not read, the peer was not idle: we were. Restart the idle clock.
+					touch();
 					this.channel.resumeReading();
 				}
 			}
@@ -299,7 +301,7 @@ public final class ImsgSession {
 	/** Tells a handler's future it will finish later: counts as in flight until {@link #done()}. */
 	boolean idle() {
 		synchronized (this.tasks) {
-			return this.inFlight == 0;
+			return this.inFlight == 0 && !this.paused;
 		}
 	}
 

@@ -269,6 +269,9 @@ class HostilePeerTest {
 		int n = 200_000;
 		runner().run((context) -> {
 			int before = OpenFds.count();
+			// Own threads, not the common pool: on 2 CPUs it has one thread, and the reader would keep the sender
+			// from ever starting.
+			java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
 			try (ImsgChannel flood = ImsgChannel.connect(socket(WireFormat.CURRENT), ChannelOptions.defaults())) {
 				CompletableFuture<Integer> replies = CompletableFuture.supplyAsync(() -> {
 					int got = 0;
@@ -281,18 +284,21 @@ class HostilePeerTest {
 						}
 					}
 					return got;
-				});
+				}, threads);
 				CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
 					for (int i = 0; i < n; i++) {
 						flood.compose(1, 0, 0, null); // 16 bytes each; waits when the queue is full
 					}
-				});
+				}, threads);
 				// While the flood runs, another connection is served.
 				for (int i = 0; i < 5; i++) {
 					wellBehaved(WireFormat.CURRENT);
 				}
 				assertThat(sender).succeedsWithin(Duration.ofSeconds(60));
 				assertThat(replies).succeedsWithin(Duration.ofSeconds(60)).isEqualTo(n);
+			}
+			finally {
+				threads.shutdown();
 			}
 			assertThat(OpenFds.awaitCount(before)).isEqualTo(before);
 		});
