@@ -34,6 +34,12 @@ class OutOfDescriptorsTest {
 		return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime, in clock ticks
 	}
 
+	static long fdCount(long pid) throws java.io.IOException {
+		try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+			return fds.count();
+		}
+	}
+
 	static boolean answers(ImsgChannel ch, Duration within) {
 		ch.compose(1, 0, 0, null, ByteBuffer.wrap(new byte[] { 42 }));
 		try (Imsg reply = ch.receive(within)) {
@@ -62,6 +68,7 @@ class OutOfDescriptorsTest {
 				// the server's log lines
 			}
 			assertThat(line).as("the server starts").isNotNull();
+			long serverFdsAtStart = fdCount(server.pid());
 			StringBuffer log = new StringBuffer();
 			Thread drain = new Thread(() -> {
 				try {
@@ -130,6 +137,14 @@ class OutOfDescriptorsTest {
 				}
 			}
 			assertThat(fresh).as("a new connection after recovery").isTrue();
+			// And nothing leaked in the server: with every client gone its descriptor count is where it started.
+			long deadline = System.nanoTime() + WAIT.toNanos();
+			long serverFds;
+			while ((serverFds = fdCount(server.pid())) != serverFdsAtStart
+					&& System.nanoTime() < deadline) {
+				Thread.yield();
+			}
+			assertThat(serverFds).as("the server's open descriptors after the shortage").isEqualTo(serverFdsAtStart);
 			System.out.println("OutOfDescriptorsTest: " + recovered + " of 20 waiting connections served after recovery");
 		}
 		finally {

@@ -203,4 +203,47 @@ class SoakTest {
 			System.out.println("SoakTest: the killed C peer had " + handled + " descriptors handled");
 		});
 	}
+
+	@Test
+	void stoppingTheApplicationUnderLoadLosesNoAcknowledgedMessage() throws Exception {
+		Path sock = this.dir.resolve("soak.sock");
+		Counting[] counting = new Counting[1];
+		AtomicLong acknowledged = new AtomicLong();
+		runner().withPropertyValues("spring.lifecycle.timeout-per-shutdown-phase=20s").run((context) -> {
+			counting[0] = context.getBean(Counting.class);
+			List<Thread> clients = new ArrayList<>();
+			java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(20);
+			for (int c = 0; c < 20; c++) {
+				Thread t = new Thread(() -> {
+					try (ImsgChannel ch = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
+						running.countDown();
+						for (long i = 0;; i++) {
+							ch.compose(1, 0, 0, null, ByteBuffer.allocate(8).putLong(0, i));
+							try (Imsg reply = ch.receive(WAIT)) {
+								if (reply == null) {
+									return;
+								}
+							}
+							acknowledged.incrementAndGet();
+						}
+					}
+					catch (ImsgException ex) {
+						// the server stopped: the end of this client
+					}
+				}, "load-" + c);
+				t.start();
+				clients.add(t);
+			}
+			assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+			await().atMost(WAIT).until(() -> acknowledged.get() > 5000);
+			context.close(); // graceful: stop reading, finish handlers, flush replies, close
+			for (Thread t : clients) {
+				t.join(WAIT.toMillis());
+				assertThat(t.isAlive()).as("client ended when the server stopped").isFalse();
+			}
+		});
+		// Every message the server handled was answered and every answer seen, and nothing more.
+		assertThat(acknowledged.get()).as("acknowledged").isEqualTo(counting[0].handled.get());
+		System.out.println("SoakTest: stopped under load after " + acknowledged.get() + " exchanges, none lost");
+	}
 }
