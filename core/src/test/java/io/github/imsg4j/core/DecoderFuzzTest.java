@@ -61,8 +61,24 @@ class DecoderFuzzTest {
 		return seeds;
 	}
 
-	static long deadline() {
-		return System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.getLong("imsg4j.fuzz.seconds", 5));
+	/** One randomized case, fully determined by its seed. */
+	@FunctionalInterface
+	interface SeedCase {
+		void run(long seed) throws Exception;
+	}
+
+	/** Runs cases with fresh seeds (or the one given) for imsg4j.fuzz.seconds; returns how many ran. */
+	static int forEachSeed(SeedCase body) throws Exception {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.getLong("imsg4j.fuzz.seconds", 5));
+		int cases = 0;
+		for (long seed : seeds()) {
+			if (cases > 0 && System.nanoTime() > deadline) {
+				break;
+			}
+			cases++;
+			body.run(seed);
+		}
+		return cases;
 	}
 
 	/** A message as sent. */
@@ -72,13 +88,7 @@ class DecoderFuzzTest {
 	@ParameterizedTest
 	@EnumSource(WireFormat.class)
 	void randomMessagesCutAtRandomPointsArriveIntact(WireFormat wire) throws Exception {
-		long deadline = deadline();
-		int cases = 0;
-		for (long seed : seeds()) {
-			if (cases > 0 && System.nanoTime() > deadline) {
-				break;
-			}
-			cases++;
+		int cases = forEachSeed((seed) -> {
 			Random r = new Random(seed);
 			List<Sent> sent = new ArrayList<>();
 			List<byte[]> frames = new ArrayList<>();
@@ -133,7 +143,7 @@ class DecoderFuzzTest {
 					}
 				}
 			}
-		}
+		});
 		System.out.println("DecoderFuzzTest " + wire + ": " + cases + " random message streams");
 		assertThat(cases).isPositive();
 	}
@@ -141,13 +151,7 @@ class DecoderFuzzTest {
 	@ParameterizedTest
 	@EnumSource(WireFormat.class)
 	void randomGarbageEndsInMessagesOrAProtocolErrorAndLeaksNothing(WireFormat wire) throws Exception {
-		long deadline = deadline();
-		int cases = 0;
-		for (long seed : seeds()) {
-			if (cases > 0 && System.nanoTime() > deadline) {
-				break;
-			}
-			cases++;
+		int cases = forEachSeed((seed) -> {
 			Random r = new Random(seed);
 			try (RawPeer p = RawPeer.connect(FDS.withWireFormat(wire), null)) {
 				int writes = 1 + r.nextInt(6);
@@ -202,7 +206,7 @@ class DecoderFuzzTest {
 					assertThat(ex.getCause()).as("seed %d", seed).isInstanceOf(ImsgProtocolException.class);
 				}
 			}
-		}
+		});
 		System.out.println("DecoderFuzzTest " + wire + ": " + cases + " random garbage streams");
 		assertThat(cases).isPositive();
 	}
