@@ -383,10 +383,12 @@ class ImsgHandlerIntegrationTest {
 	@Test
 	void metricsCountMessagesBytesAndDescriptors() {
 		run((context) -> {
+			int before = OpenFds.count();
 			try (ImsgChannel ch = connect("a", WireFormat.CURRENT)) {
 				request(ch, 10, cstring("abc"), null).close();
 				request(ch, 40, new byte[0], OutboundFd.openReadOnly(Path.of("/dev/null"))).close();
 			}
+			assertThat(OpenFds.awaitCount(before)).as("open descriptors").isEqualTo(before);
 			MeterRegistry m = context.getBean(MeterRegistry.class);
 			assertThat(m.counter("imsg.messages.received", "endpoint", "a", "type", "10").count()).isEqualTo(1);
 			assertThat(m.counter("imsg.bytes.received", "endpoint", "a").count()).isEqualTo(16 + 4 + 16);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * take the waiting ones once descriptors free up. A descriptor sent to it while it has none to spare is lost
  * (the kernel drops it), and the server goes on.
  */
+@ExtendWith(OpenFds.class)
 class OutOfDescriptorsTest {
 
 	static final Duration WAIT = Duration.ofSeconds(10);
@@ -151,6 +153,8 @@ class OutOfDescriptorsTest {
 			clients.forEach(ImsgChannel::abort);
 			server.destroy();
 			server.waitFor(10, TimeUnit.SECONDS);
+			out.close(); // the pipe from the server; its drain thread sees the end first
+			server.getOutputStream().close();
 		}
 	}
 }
