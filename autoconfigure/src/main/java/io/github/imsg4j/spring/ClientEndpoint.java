@@ -91,11 +91,8 @@ public final class ClientEndpoint {
 	 * @return whether a connection is up now
 	 */
 	public boolean isConnected() {
-		CompletableFuture<ImsgSession> f;
-		synchronized (this.lock) {
-			f = this.current;
-		}
-		return f.isDone() && !f.isCompletedExceptionally() && f.join().isOpen();
+		ImsgSession s = sessionIfConnected();
+		return s != null && s.isOpen();
 	}
 
 	/**

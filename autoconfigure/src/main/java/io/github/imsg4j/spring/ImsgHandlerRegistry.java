@@ -1,9 +1,7 @@
 package io.github.imsg4j.spring;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -81,15 +79,5 @@ public final class ImsgHandlerRegistry {
 	public String typeTag(String endpoint, int type) {
 		Map<Integer, ImsgHandlerMethod> table = this.routes.get(endpoint);
 		return (table != null && table.containsKey(type)) ? Integer.toUnsignedString(type) : "other";
-	}
-
-	/**
-	 * @return every routed method, once each
-	 */
-	public List<ImsgHandlerMethod> methods() {
-		List<ImsgHandlerMethod> all = new ArrayList<>();
-		this.routes.values().forEach((t) -> t.values().stream().filter((m) -> !all.contains(m)).forEach(all::add));
-		this.fallbacks.values().stream().filter((m) -> !all.contains(m)).forEach(all::add);
-		return all;
 	}
 }

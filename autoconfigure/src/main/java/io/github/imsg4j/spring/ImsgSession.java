@@ -152,13 +152,18 @@ public final class ImsgSession {
 			this.channel.compose(type, peerid, 0, fd, bytes);
 		}
 		catch (RuntimeException ex) {
-			if (fd != null && fd.closeAfterSend()) {
-				Fds.closeQuietly(fd.fd()); // ours to close: the send that would have taken it failed
-			}
+			closeUnsent(fd);
 			throw ex;
 		}
 		this.metrics.messageSent(this.endpoint, Integer.toUnsignedString(type),
 				WireFormat.HEADER_SIZE + bytes.remaining(), fd != null);
+	}
+
+	/** A transferred descriptor whose send failed is still ours: close it so that it never leaks. */
+	static void closeUnsent(@Nullable OutboundFd fd) {
+		if (fd != null && fd.closeAfterSend()) {
+			Fds.closeQuietly(fd.fd());
+		}
 	}
 
 	/**
@@ -298,7 +303,7 @@ public final class ImsgSession {
 		}
 	}
 
-	/** Tells a handler's future it will finish later: counts as in flight until {@link #done()}. */
+	/** Whether nothing is queued, running or pending for this session, and reading is not paused. */
 	boolean idle() {
 		synchronized (this.tasks) {
 			return this.inFlight == 0 && !this.paused;

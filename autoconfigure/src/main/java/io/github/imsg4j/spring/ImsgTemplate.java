@@ -85,7 +85,7 @@ public class ImsgTemplate {
 			session = this.registry.client(client).session();
 		}
 		catch (RuntimeException ex) {
-			closeTransferred(fd);
+			ImsgSession.closeUnsent(fd);
 			throw ex;
 		}
 		session.send(type, peerid, payload, fd);
@@ -180,12 +180,6 @@ public class ImsgTemplate {
 			Thread.currentThread().interrupt();
 			reply.cancel(false);
 			throw new IllegalStateException("interrupted waiting for a reply on " + where, ex);
-		}
-	}
-
-	private static void closeTransferred(@Nullable OutboundFd fd) {
-		if (fd != null && fd.closeAfterSend()) {
-			io.github.imsg4j.core.Fds.closeQuietly(fd.fd());
 		}
 	}
 }
