@@ -85,8 +85,8 @@ class OutOfDescriptorsTest {
 			});
 			drain.setDaemon(true);
 			drain.start();
-			// More connections than the server has descriptors for: the kernel queues them (backlog 128).
-			for (int i = 0; i < 60; i++) {
+			// More connections than the server has descriptors for (one each): the kernel queues them (backlog 128).
+			for (int i = 0; i < 90; i++) {
 				clients.add(ImsgChannel.connect(sock, ChannelOptions.defaults().withFdPassing(true)));
 			}
 			assertThat(answers(clients.get(0), WAIT)).as("the first connection is served").isTrue();
@@ -109,14 +109,14 @@ class OutOfDescriptorsTest {
 				System.out.println("OutOfDescriptorsTest: a descriptor sent at the limit closed the connection: " + ex.getMessage());
 			}
 
-			// Free descriptors in the server: close the first 40 connections. Every waiting connection then resolves:
+			// Free descriptors in the server: close the first 60 connections. Every waiting connection then resolves:
 			// it is served, or it was closed at once while descriptors were short (its peer sees the end); none
 			// hangs, and new connections are served.
-			for (int i = 0; i < 40; i++) {
+			for (int i = 0; i < 60; i++) {
 				clients.get(i).close();
 			}
 			int recovered = 0;
-			for (int i = 40; i < clients.size(); i++) {
+			for (int i = 60; i < clients.size(); i++) {
 				ImsgChannel waiting = clients.get(i);
 				if (waiting.isOpen() && answers(waiting, WAIT)) {
 					recovered++;

@@ -30,11 +30,8 @@ public final class JunixTransport implements Transport {
 
 	private final AFUNIXSocketChannel channel;
 
-	/** A duplicate of {@link #channel}'s descriptor, for the selector only (see the constructor). */
+	/** A second channel object on the same descriptor, for the selector only (see the constructor). */
 	private final AFUNIXSocketChannel pollHandle;
-
-	/** The duplicate descriptor itself: junixsocket's cast channel does not close it. */
-	private final FileDescriptor pollFd;
 
 	private final PeerCredentials credentials;
 
@@ -51,18 +48,13 @@ public final class JunixTransport implements Transport {
 		// Without a control buffer recv(2) is used and the kernel drops descriptors: imsgbuf_allow_fdpass off.
 		channel.setAncillaryReceiveBufferSize(receiveFds ? 256 : 0);
 		channel.configureBlocking(false);
-		// junixsocket's selector closes (and shuts down) a registered channel the moment poll(2) reports POLLHUP,
-		// before anyone reads what the peer sent last. So the selector gets a duplicate descriptor to watch and
-		// close; reads and writes use the original, which can still read everything queued after a hang-up.
-		this.pollFd = FileDescriptorCast.duplicating(channel.getFileDescriptor()).as(FileDescriptor.class);
-		try {
-			this.pollHandle = FileDescriptorCast.using(this.pollFd).as(AFUNIXSocketChannel.class);
-			this.pollHandle.configureBlocking(false);
-		}
-		catch (IOException | RuntimeException ex) {
-			Fds.closeQuietly(this.pollFd);
-			throw ex;
-		}
+		// junixsocket's selector closes a registered channel the moment poll(2) reports POLLHUP, before anyone reads
+		// what the peer sent last. So the selector gets a second channel object on the same descriptor: closing a
+		// channel made by FileDescriptorCast.using() only shuts the socket down, it does not close the descriptor,
+		// and a shut-down AF_UNIX socket still reads everything queued (POLLHUP means the peer is gone both ways).
+		// An earlier version gave the selector a dup(2) instead, which cost every connection a second descriptor.
+		this.pollHandle = FileDescriptorCast.using(channel.getFileDescriptor()).as(AFUNIXSocketChannel.class);
+		this.pollHandle.configureBlocking(false);
 	}
 
 	private static PeerCredentials toCredentials(AFUNIXSocketCredentials creds) {
@@ -151,7 +143,6 @@ public final class JunixTransport implements Transport {
 			this.pollHandle.close();
 		}
 		finally {
-			Fds.closeQuietly(this.pollFd);
 			this.channel.close();
 		}
 	}
