@@ -52,6 +52,8 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private static final Object END = new Object();
 
+	private static final ByteBuffer[] NO_PARTS = new ByteBuffer[0];
+
 	private static final int OPEN = 0;
 
 	private static final int CLOSING = 1;
@@ -85,6 +87,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	private final Condition drained = this.lock.newCondition();
 
 	private final WriteQueue queue = new WriteQueue();
+
+	/** The one write in flight; whoever {@link WriteQueue#nextWrite} handed it to uses it, without the lock. */
+	private final WriteQueue.Write write = new WriteQueue.Write();
 
 	private volatile int state = OPEN;
 
@@ -304,7 +309,24 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 * @throws ImsgClosedException when the channel is closed or closing
 	 */
 	public void compose(int type, int peerid, int pid, @Nullable OutboundFd fd, ByteBuffer... parts) {
-		enqueue(type, peerid, pid, fd, parts, this.options.sendTimeout().toNanos());
+		enqueue(type, peerid, pid, fd, null, parts, this.options.sendTimeout().toNanos());
+	}
+
+	/**
+	 * Queues a message with a one-part payload ({@code imsg_compose}); as {@link #compose(int, int, int, OutboundFd,
+	 * ByteBuffer...)}, without the array a variable-arity call allocates, so that a steady sender allocates nothing.
+	 *
+	 * @param type message type
+	 * @param peerid peer id
+	 * @param pid process id to put in the header, 0 for this process's
+	 * @param fd a descriptor to send with the message, or {@code null}; owned as {@link OutboundFd} says on success
+	 * @param payload the payload; its remaining bytes are copied, its position left alone
+	 * @throws ImsgSizeException when the message would exceed the maximum size
+	 * @throws ImsgQueueFullException when no room came within the send timeout
+	 * @throws ImsgClosedException when the channel is closed or closing
+	 */
+	public void compose(int type, int peerid, int pid, @Nullable OutboundFd fd, ByteBuffer payload) {
+		enqueue(type, peerid, pid, fd, payload, NO_PARTS, this.options.sendTimeout().toNanos());
 	}
 
 	/**
@@ -319,7 +341,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 */
 	public boolean tryCompose(int type, int peerid, int pid, @Nullable OutboundFd fd, ByteBuffer... parts) {
 		try {
-			enqueue(type, peerid, pid, fd, parts, 0);
+			enqueue(type, peerid, pid, fd, null, parts, 0);
 			return true;
 		}
 		catch (ImsgQueueFullException ex) {
@@ -360,9 +382,13 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		compose(message.type(), message.peerId(), message.pid(), null, message.payload());
 	}
 
-	private void enqueue(int type, int peerid, int pid, @Nullable OutboundFd fd, ByteBuffer[] parts,
-			long waitNanos) {
+	/** Queues a message whose payload is {@code single}, or {@code parts} when {@code single} is null. */
+	private void enqueue(int type, int peerid, int pid, @Nullable OutboundFd fd, @Nullable ByteBuffer single,
+			ByteBuffer[] parts, long waitNanos) {
 		long len = WireFormat.HEADER_SIZE;
+		if (single != null) {
+			len += single.remaining();
+		}
 		for (ByteBuffer part : parts) {
 			len += part.remaining();
 		}
@@ -370,17 +396,28 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			throw new ImsgSizeException(this.name + ": message type " + Integer.toUnsignedString(type) + " of " + len
 					+ " bytes (header included) exceeds the channel's maximum of " + this.options.maxMessageSize());
 		}
+		boolean wasEmpty;
 		this.lock.lock();
 		try {
 			ensureOpen();
 			awaitRoom(len, fd != null, waitNanos);
-			this.queue.append(this.options.wireFormat(), type, (int) len, peerid, (pid == 0) ? OWN_PID : pid, fd,
-					parts);
+			wasEmpty = this.queue.isEmpty() && !this.queue.writeInFlight();
+			int headerPid = (pid == 0) ? OWN_PID : pid;
+			if (single != null) {
+				this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, single);
+			}
+			else {
+				this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, parts);
+			}
 		}
 		finally {
 			this.lock.unlock();
 		}
-		scheduleFlush();
+		if (wasEmpty) {
+			// A queue that held bytes already has someone to write them: a write in flight (its thread loops until the
+			// queue is empty), a flush task, or the loop waiting for room. So the loop is woken once per batch.
+			scheduleFlush();
+		}
 	}
 
 	private void ensureOpen() {
@@ -405,7 +442,16 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		while (!fits(len) || (fd && this.queue.queuedFds() >= MAX_QUEUED_FDS)) {
 			if (this.loop.inLoop()) {
 				// The loop cannot wait for itself: write what the socket takes now, and fail if that is not enough.
-				flushLocked();
+				this.lock.unlock();
+				try {
+					if (!writeQueued()) {
+						setWriteInterest(true);
+					}
+				}
+				finally {
+					this.lock.lock();
+				}
+				ensureOpen();
 				if (fits(len) && !(fd && this.queue.queuedFds() >= MAX_QUEUED_FDS)) {
 					return;
 				}
@@ -499,15 +545,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 * rest when the socket has room again ({@code imsgbuf_write}).
 	 */
 	public void flush() {
-		boolean done;
-		this.lock.lock();
-		try {
-			done = flushLocked();
-		}
-		finally {
-			this.lock.unlock();
-		}
-		if (!done) {
+		if (!writeQueued()) {
 			scheduleFlush();
 		}
 	}
@@ -547,30 +585,50 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 	}
 
-	/** Writes until the queue is empty or the socket is full; true if empty. Holds the lock. */
-	private boolean flushLocked() {
-		if (this.state == CLOSED) {
-			return true;
-		}
-		try {
-			while (!this.queue.isEmpty() && this.queue.writeOnce(this.transport) > 0) {
-				// keep writing while the socket takes bytes
-			}
-		}
-		catch (IOException ex) {
-			this.lock.unlock();
+	/**
+	 * Writes until the queue is empty or the socket is full, without holding the lock during the socket calls, so
+	 * that senders keep appending meanwhile. Call without the lock.
+	 *
+	 * @return {@code false} when the socket is full and the event loop must wait for room; {@code true} when the
+	 *         queue is empty, the channel closed, or another thread's write is in flight (that thread goes on)
+	 */
+	private boolean writeQueued() {
+		WriteQueue.Write write = this.write;
+		while (true) {
+			this.lock.lock();
 			try {
-				fail(new ImsgIoException(this.name + ": write failed: " + ex.getMessage(), ex));
+				if (this.state == CLOSED || !this.queue.nextWrite(write)) {
+					return true;
+				}
 			}
 			finally {
-				this.lock.lock();
+				this.lock.unlock();
 			}
-			return true;
+			int n;
+			IOException failure = null;
+			try {
+				n = this.transport.write(write.bytes(), write.fd());
+			}
+			catch (IOException ex) {
+				n = -1;
+				failure = ex;
+			}
+			this.lock.lock();
+			try {
+				this.queue.completeWrite(write, n);
+				this.drained.signalAll();
+			}
+			finally {
+				this.lock.unlock();
+			}
+			if (failure != null) {
+				fail(new ImsgIoException(this.name + ": write failed: " + failure.getMessage(), failure));
+				return true;
+			}
+			if (n == 0) {
+				return false;
+			}
 		}
-		finally {
-			this.drained.signalAll();
-		}
-		return this.queue.isEmpty();
 	}
 
 	private void scheduleFlush() {
@@ -581,15 +639,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private void flushFromLoop() {
 		this.flushScheduled.set(false);
-		boolean done;
-		this.lock.lock();
-		try {
-			done = flushLocked();
-		}
-		finally {
-			this.lock.unlock();
-		}
-		setWriteInterest(!done);
+		setWriteInterest(!writeQueued());
 	}
 
 	private void setWriteInterest(boolean on) {
@@ -788,13 +838,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private void peerClosed() {
 		// Write what the socket still takes; a peer that only shut down its write side may read it.
-		this.lock.lock();
-		try {
-			flushLocked();
-		}
-		finally {
-			this.lock.unlock();
-		}
+		writeQueued();
 		closeNow(null, false);
 	}
 

@@ -16,24 +16,24 @@ final class SegmentPool {
 
 	static final int MAX_POOLED = 64;
 
-	private static final ArrayDeque<ByteBuffer> FREE = new ArrayDeque<>();
+	private static final ArrayDeque<Segment> FREE = new ArrayDeque<>();
 
 	private SegmentPool() {
 	}
 
-	static ByteBuffer take() {
-		ByteBuffer segment;
+	static Segment take() {
+		Segment segment;
 		synchronized (FREE) {
 			segment = FREE.pollFirst();
 		}
 		if (segment == null) {
-			segment = ByteBuffer.allocateDirect(SEGMENT_SIZE).order(ByteOrder.nativeOrder());
+			segment = new Segment(ByteBuffer.allocateDirect(SEGMENT_SIZE).order(ByteOrder.nativeOrder()));
 		}
 		return segment;
 	}
 
-	static void recycle(ByteBuffer segment) {
-		segment.clear();
+	static void recycle(Segment segment) {
+		segment.data.clear();
 		synchronized (FREE) {
 			if (FREE.size() < MAX_POOLED) {
 				FREE.addFirst(segment);
