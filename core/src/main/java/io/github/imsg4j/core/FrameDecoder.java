@@ -171,13 +171,14 @@ final class FrameDecoder {
 		byte[] copy = new byte[complete];
 		buf.get(0, copy);
 		ByteBuffer heap = ByteBuffer.wrap(copy).order(ByteOrder.nativeOrder());
+		ByteBuffer shared = heap.asReadOnlyBuffer();
 		int at = 0;
 		while (at < complete) {
 			int len = this.wire.length(heap, at);
 			boolean claims = this.wire.claimsFd(heap, at);
 			FileDescriptor fd = claims ? claim(this.base + at) : null;
-			sink.accept(new Imsg(this.origin, heap.getInt(at), heap.getInt(at + 8), heap.getInt(at + 12),
-					heap.slice(at + WireFormat.HEADER_SIZE, len - WireFormat.HEADER_SIZE), claims, fd));
+			sink.accept(new Imsg(this.origin, heap.getInt(at), heap.getInt(at + 8), heap.getInt(at + 12), shared,
+					at + WireFormat.HEADER_SIZE, len - WireFormat.HEADER_SIZE, claims, fd));
 			at += len;
 		}
 	}

@@ -22,6 +22,9 @@ public final class Imsg implements AutoCloseable {
 
 	private static final Cleaner CLEANER = Cleaner.create();
 
+	/** Shared by every message without a descriptor: it only ever holds {@code null}. */
+	private static final AtomicReference<@Nullable FileDescriptor> NO_FD = new AtomicReference<>();
+
 	private final String origin;
 
 	private final int type;
@@ -30,7 +33,12 @@ public final class Imsg implements AutoCloseable {
 
 	private final int pid;
 
-	private final ByteBuffer payload;
+	/** Read-only memory holding the payload at [{@link #offset}, {@link #offset} + {@link #length}); often shared. */
+	private final ByteBuffer data;
+
+	private final int offset;
+
+	private final int length;
 
 	private final boolean claimsFd;
 
@@ -53,16 +61,35 @@ public final class Imsg implements AutoCloseable {
 	 */
 	public Imsg(String origin, int type, int peerid, int pid, ByteBuffer payload, boolean claimsFd,
 			@Nullable FileDescriptor fd) {
+		this(origin, type, peerid, pid, payload.slice().asReadOnlyBuffer(), 0, payload.remaining(), claimsFd, fd);
+	}
+
+	/**
+	 * The decoder's constructor: the payload is {@code length} bytes at {@code offset} of {@code data}, a read-only
+	 * buffer that many messages of one read share. No view is made until {@link #payload()} asks for one, so that
+	 * a message costs one small object (and an {@link AtomicReference} and a {@link Cleaner} registration only
+	 * when it carries a descriptor).
+	 */
+	Imsg(String origin, int type, int peerid, int pid, ByteBuffer data, int offset, int length, boolean claimsFd,
+			@Nullable FileDescriptor fd) {
 		this.origin = origin;
 		this.type = type;
 		this.peerid = peerid;
 		this.pid = pid;
-		this.payload = payload.slice().asReadOnlyBuffer();
+		this.data = data;
+		this.offset = offset;
+		this.length = length;
 		this.claimsFd = claimsFd;
 		this.fdArrived = fd != null;
-		this.fd = new AtomicReference<>(fd);
-		// A safety net only: a message dropped without close() still gives its descriptor back to the system.
-		this.cleanable = (fd != null) ? CLEANER.register(this, new CloseUntaken(this.fd)) : null;
+		if (fd != null) {
+			this.fd = new AtomicReference<>(fd);
+			// A safety net only: a message dropped without close() still gives its descriptor back to the system.
+			this.cleanable = CLEANER.register(this, new CloseUntaken(this.fd));
+		}
+		else {
+			this.fd = NO_FD;
+			this.cleanable = null;
+		}
 	}
 
 	/**
@@ -99,7 +126,7 @@ public final class Imsg implements AutoCloseable {
 	 * @return the number of payload bytes
 	 */
 	public int length() {
-		return this.payload.limit();
+		return this.length;
 	}
 
 	/**
@@ -108,7 +135,7 @@ public final class Imsg implements AutoCloseable {
 	 * @return a buffer with position 0 and limit {@link #length()}
 	 */
 	public ByteBuffer payload() {
-		return this.payload.duplicate();
+		return this.data.slice(this.offset, this.length);
 	}
 
 	/**
@@ -117,7 +144,7 @@ public final class Imsg implements AutoCloseable {
 	 * @return a new reader at offset 0
 	 */
 	public PayloadReader reader() {
-		return PayloadReader.of(this.payload);
+		return PayloadReader.of(payload());
 	}
 
 	/**
@@ -143,7 +170,7 @@ public final class Imsg implements AutoCloseable {
 	 */
 	public byte[] bytes() {
 		byte[] copy = new byte[length()];
-		this.payload.get(0, copy);
+		this.data.get(this.offset, copy);
 		return copy;
 	}
 
@@ -172,7 +199,7 @@ public final class Imsg implements AutoCloseable {
 	 * @return {@code true} until the descriptor is taken or the message closed
 	 */
 	public boolean hasFd() {
-		return this.fd.get() != null;
+		return this.fd != NO_FD && this.fd.get() != null;
 	}
 
 	/**
@@ -184,7 +211,7 @@ public final class Imsg implements AutoCloseable {
 	 *         was already taken or closed
 	 */
 	public FileDescriptor takeFd() {
-		FileDescriptor taken = this.fd.getAndSet(null);
+		FileDescriptor taken = (this.fd != NO_FD) ? this.fd.getAndSet(null) : null;
 		if (taken == null) {
 			String why;
 			if (!this.claimsFd) {
@@ -207,6 +234,9 @@ public final class Imsg implements AutoCloseable {
 	/** Closes the descriptor if nobody took it. Closing twice does nothing. */
 	@Override
 	public void close() {
+		if (this.fd == NO_FD) {
+			return;
+		}
 		FileDescriptor left = this.fd.getAndSet(null);
 		if (left != null) {
 			Fds.closeQuietly(left);
