@@ -98,14 +98,20 @@ public final class OpenFds implements BeforeEachCallback, AfterEachCallback {
 	}
 
 	@Override
+	@SuppressWarnings("unchecked")
 	public void afterEach(ExtensionContext context) {
 		int before = context.getStore(NS).get("before", Integer.class);
+		java.util.Map<String, String> start = context.getStore(NS).get("listing", java.util.Map.class);
 		int after = awaitCount(before);
 		if (after != before) {
+			// Fewer than at the start is no leak of this test's: something open at its start (a descriptor an
+			// earlier test's event loop was still closing) has closed since. What counts is that every descriptor
+			// the test opened is gone: compared by target too, as a number may be reused for another socket.
 			java.util.Map<String, String> now = listing();
-			now.entrySet().removeAll(context.getStore(NS).get("listing", java.util.Map.class).entrySet());
-			assertThat(after).as("open file descriptors after %s; new: %s", context.getDisplayName(), now)
-				.isEqualTo(before);
+			now.entrySet().removeAll(start.entrySet());
+			now.values().removeIf((target) -> target.startsWith("/proc/"));
+			assertThat(now).as("open file descriptors after %s (%d at its start, %d now) that were not open at its start",
+					context.getDisplayName(), before, after).isEmpty();
 		}
 	}
 }
