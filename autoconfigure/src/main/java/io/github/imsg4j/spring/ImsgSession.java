@@ -49,7 +49,13 @@ public final class ImsgSession {
 	/** Tasks waiting to run; guarded by itself. */
 	private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
 
+	/** The tasks the running drain took out of {@link #tasks} in one go; used by that drain only. */
+	private final ArrayDeque<Runnable> batch = new ArrayDeque<>();
+
 	private boolean running;
+
+	/** Threads in {@link #awaitIdle}: only then does {@link #done()} need to notify. */
+	private int idleWaiters;
 
 	private boolean paused;
 
@@ -275,12 +281,19 @@ public final class ImsgSession {
 		}
 	}
 
+	/**
+	 * Runs the session's tasks in order. It takes up to {@value #RESUME_AT} at a time under the lock and runs them
+	 * without it, so that the event loop queueing the next messages and this thread running handlers meet on the
+	 * lock once per batch, not once per message.
+	 */
 	private void drain() {
 		while (true) {
-			Runnable next;
 			synchronized (this.tasks) {
-				next = this.tasks.poll();
-				if (next == null) {
+				Runnable next;
+				for (int i = 0; i < RESUME_AT && (next = this.tasks.poll()) != null; i++) {
+					this.batch.add(next);
+				}
+				if (this.batch.isEmpty()) {
 					this.running = false;
 					return;
 				}
@@ -291,7 +304,10 @@ public final class ImsgSession {
 					this.channel.resumeReading();
 				}
 			}
-			next.run();
+			Runnable task;
+			while ((task = this.batch.poll()) != null) {
+				task.run();
+			}
 		}
 	}
 
@@ -299,7 +315,9 @@ public final class ImsgSession {
 	void done() {
 		synchronized (this.tasks) {
 			this.inFlight--;
-			this.tasks.notifyAll();
+			if (this.idleWaiters > 0) {
+				this.tasks.notifyAll();
+			}
 		}
 	}
 
@@ -318,20 +336,26 @@ public final class ImsgSession {
 	 */
 	boolean awaitIdle(long deadlineNanos) {
 		synchronized (this.tasks) {
-			while (this.inFlight > 0) {
-				long left = deadlineNanos - System.nanoTime();
-				if (left <= 0) {
-					return false;
+			this.idleWaiters++;
+			try {
+				while (this.inFlight > 0) {
+					long left = deadlineNanos - System.nanoTime();
+					if (left <= 0) {
+						return false;
+					}
+					try {
+						TimeUnit.NANOSECONDS.timedWait(this.tasks, left);
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+						return false;
+					}
 				}
-				try {
-					TimeUnit.NANOSECONDS.timedWait(this.tasks, left);
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-					return false;
-				}
+				return true;
 			}
-			return true;
+			finally {
+				this.idleWaiters--;
+			}
 		}
 	}
 }
