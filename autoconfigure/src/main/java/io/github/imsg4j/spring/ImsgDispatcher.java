@@ -29,10 +29,21 @@ final class ImsgDispatcher {
 		this.metrics = metrics;
 	}
 
+	/**
+	 * The routes of one endpoint, for {@link #onMessage}: resolved once per connection.
+	 *
+	 * @param endpoint the endpoint or client name
+	 * @return its routes
+	 */
+	ImsgHandlerRegistry.Routes routes(String endpoint) {
+		return this.handlers.routes(endpoint);
+	}
+
 	/** On the event loop: hands the message to a waiting request or queues it for its handler. */
-	void onMessage(ImsgSession session, Imsg message, UnhandledMessagePolicy unhandled) {
+	void onMessage(ImsgSession session, ImsgHandlerRegistry.Routes routes, Imsg message,
+			UnhandledMessagePolicy unhandled) {
 		session.touch();
-		this.metrics.messageReceived(session.endpoint(), this.handlers.typeTag(session.endpoint(), message.type()),
+		this.metrics.messageReceived(session.endpoint(), routes.typeTag(message.type()),
 				WireFormat.HEADER_SIZE + message.length(), message.hasFd());
 		if (message.fdLost()) {
 			session.warn(LOG, message + " on " + session + " claims a descriptor that did not arrive (fd-passing is off "
@@ -41,11 +52,12 @@ final class ImsgDispatcher {
 		if (session.offerToWaiter(message)) {
 			return;
 		}
-		session.execute(() -> handle(session, message, unhandled));
+		session.execute(() -> handle(session, routes, message, unhandled));
 	}
 
-	private void handle(ImsgSession session, Imsg message, UnhandledMessagePolicy unhandled) {
-		ImsgHandlerMethod handler = this.handlers.lookup(session.endpoint(), message.type());
+	private void handle(ImsgSession session, ImsgHandlerRegistry.Routes routes, Imsg message,
+			UnhandledMessagePolicy unhandled) {
+		ImsgHandlerMethod handler = routes.lookup(message.type());
 		if (handler == null) {
 			this.metrics.unhandled(session.endpoint());
 			session.warn(LOG, "No handler for " + message + " on " + session
@@ -64,7 +76,7 @@ final class ImsgDispatcher {
 			result = handler.invoke(session, message);
 		}
 		catch (Throwable ex) {
-			finish(session, message, handler, start, ex);
+			finish(session, routes, message, handler, start, ex);
 			return;
 		}
 		if (result instanceof CompletionStage<?> stage) {
@@ -73,11 +85,11 @@ final class ImsgDispatcher {
 				if (error == null) {
 					error = reply(session, message, handler, value);
 				}
-				finish(session, message, handler, start, error);
+				finish(session, routes, message, handler, start, error);
 			});
 			return;
 		}
-		finish(session, message, handler, start, reply(session, message, handler, result));
+		finish(session, routes, message, handler, start, reply(session, message, handler, result));
 	}
 
 	/** Sends what the handler returned; gives back the error if that failed. */
@@ -104,10 +116,10 @@ final class ImsgDispatcher {
 		}
 	}
 
-	private void finish(ImsgSession session, Imsg message, ImsgHandlerMethod handler, long start,
-			@Nullable Throwable error) {
+	private void finish(ImsgSession session, ImsgHandlerRegistry.Routes routes, Imsg message,
+			ImsgHandlerMethod handler, long start, @Nullable Throwable error) {
 		try {
-			this.metrics.handled(session.endpoint(), this.handlers.typeTag(session.endpoint(), message.type()),
+			this.metrics.handled(session.endpoint(), routes.typeTag(message.type()),
 					System.nanoTime() - start, error != null);
 			if (error != null) {
 				ImsgErrorHandler.Action action;

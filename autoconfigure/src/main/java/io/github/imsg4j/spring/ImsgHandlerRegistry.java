@@ -69,6 +69,53 @@ public final class ImsgHandlerRegistry {
 	}
 
 	/**
+	 * One endpoint's routes, resolved once so that each message costs a single lookup by type.
+	 *
+	 * @param endpoint an endpoint or client name
+	 * @return its routes (none, for an unknown name)
+	 */
+	public Routes routes(String endpoint) {
+		Map<Integer, ImsgHandlerMethod> table = this.routes.getOrDefault(endpoint, Map.of());
+		return new Routes(Map.copyOf(table), this.fallbacks.get(endpoint));
+	}
+
+	/** The handlers of one endpoint by type, its fallback, and the metrics tag of each type. */
+	public static final class Routes {
+
+		private final Map<Integer, ImsgHandlerMethod> byType;
+
+		private final @Nullable ImsgHandlerMethod fallback;
+
+		private final Map<Integer, String> tags = new HashMap<>();
+
+		Routes(Map<Integer, ImsgHandlerMethod> byType, @Nullable ImsgHandlerMethod fallback) {
+			this.byType = byType;
+			this.fallback = fallback;
+			for (Integer type : byType.keySet()) {
+				this.tags.put(type, Integer.toUnsignedString(type));
+			}
+		}
+
+		/**
+		 * @param type a message type
+		 * @return the handler for it, else the fallback, else {@code null}
+		 */
+		public @Nullable ImsgHandlerMethod lookup(int type) {
+			ImsgHandlerMethod m = this.byType.get(type);
+			return (m != null) ? m : this.fallback;
+		}
+
+		/**
+		 * @param type a message type
+		 * @return as {@link ImsgHandlerRegistry#typeTag}, without building a string per message
+		 */
+		public String typeTag(int type) {
+			String tag = this.tags.get(type);
+			return (tag != null) ? tag : "other";
+		}
+	}
+
+	/**
 	 * A metrics tag for a type: its number when a typed handler takes it on that endpoint, else {@code other},
 	 * so that a peer sending random types cannot create unbounded meters.
 	 *

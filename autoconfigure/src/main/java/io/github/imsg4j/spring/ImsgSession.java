@@ -46,6 +46,9 @@ public final class ImsgSession {
 
 	private final Map<Integer, Queue<CompletableFuture<Imsg>>> waiters = new ConcurrentHashMap<>();
 
+	/** Set by the first {@link #request}, before its waiter is queued (and before its request is sent). */
+	private volatile boolean everWaited;
+
 	/** Tasks waiting to run; guarded by itself. */
 	private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
 
@@ -196,6 +199,7 @@ public final class ImsgSession {
 	public CompletableFuture<Imsg> request(int type, @Nullable Object payload, @Nullable OutboundFd fd,
 			int replyType, Duration timeout) {
 		CompletableFuture<Imsg> reply = new CompletableFuture<>();
+		this.everWaited = true;
 		Queue<CompletableFuture<Imsg>> queue = this.waiters.computeIfAbsent(replyType,
 				(t) -> new ConcurrentLinkedQueue<>());
 		queue.add(reply);
@@ -219,6 +223,9 @@ public final class ImsgSession {
 
 	/** On the loop thread: gives the message to a waiting {@link #request}, if one awaits its type. */
 	boolean offerToWaiter(Imsg message) {
+		if (!this.everWaited) {
+			return false; // most sessions never call request(): no map look-up per message for them
+		}
 		Queue<CompletableFuture<Imsg>> queue = this.waiters.get(message.type());
 		CompletableFuture<Imsg> waiter;
 		while (queue != null && (waiter = queue.poll()) != null) {

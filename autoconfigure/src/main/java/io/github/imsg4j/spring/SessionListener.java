@@ -28,6 +28,8 @@ final class SessionListener implements ImsgListener {
 
 	private @Nullable ImsgSession session;
 
+	private ImsgHandlerRegistry.@Nullable Routes routes;
+
 	SessionListener(String endpoint, SessionContext context, UnhandledMessagePolicy unhandled,
 			Consumer<ImsgSession> opened, Consumer<@Nullable ImsgSession> closed) {
 		this.endpoint = endpoint;
@@ -42,6 +44,7 @@ final class SessionListener implements ImsgListener {
 		ImsgSession s = new ImsgSession(this.endpoint, channel, this.context.codecs(), this.context.metrics(),
 				this.context.executor());
 		this.session = s;
+		this.routes = this.context.dispatcher().routes(this.endpoint);
 		this.context.metrics().connectionOpened(this.endpoint);
 		LOG.debug("Opened " + s);
 		this.opened.accept(s);
@@ -50,11 +53,12 @@ final class SessionListener implements ImsgListener {
 	@Override
 	public void onMessage(ImsgChannel channel, Imsg message) {
 		ImsgSession s = this.session;
-		if (s == null) {
+		ImsgHandlerRegistry.Routes r = this.routes;
+		if (s == null || r == null) {
 			message.close();
 			return;
 		}
-		this.context.dispatcher().onMessage(s, message, this.unhandled);
+		this.context.dispatcher().onMessage(s, r, message, this.unhandled);
 	}
 
 	@Override
