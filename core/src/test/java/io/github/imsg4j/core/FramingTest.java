@@ -284,4 +284,36 @@ class FramingTest {
 			assertThatThrownBy(() -> p.channel.receive(WAIT)).isInstanceOf(ImsgClosedException.class);
 		}
 	}
+
+	/**
+	 * A peer that writes and hangs up at once, many times over: everything it wrote is delivered before the end,
+	 * with its descriptor. This is the race between the selector seeing POLLHUP and the channel reading what is
+	 * still queued, which junixsocket's selector could lose (docs/architecture.md).
+	 */
+	@ParameterizedTest
+	@EnumSource(WireFormat.class)
+	void everythingWrittenBeforeAHangUpIsDelivered(WireFormat wire) throws Exception {
+		ChannelOptions options = ChannelOptions.defaults().withWireFormat(wire).withFdPassing(true);
+		byte[] burst = new byte[0];
+		for (int i = 0; i < 50; i++) {
+			burst = RawPeer.concat(burst, RawPeer.message(wire, i + 1, i == 0, new byte[i]));
+		}
+		for (int round = 0; round < 200; round++) {
+			try (RawPeer p = RawPeer.connect(options, null)) {
+				try (FileInputStream devNull = new FileInputStream("/dev/null")) {
+					p.write(burst, devNull.getFD());
+				}
+				p.socket.close();
+				for (int i = 0; i < 50; i++) {
+					try (Imsg m = p.channel.receive(WAIT)) {
+						assertThat(m).as("round %d, message %d", round, i).isNotNull();
+						assertThat(m.type()).isEqualTo(i + 1);
+						assertThat(m.length()).isEqualTo(i);
+						assertThat(m.hasFd()).isEqualTo(i == 0);
+					}
+				}
+				assertThatThrownBy(() -> p.channel.receive(WAIT)).isInstanceOf(ImsgClosedException.class);
+			}
+		}
+	}
 }
