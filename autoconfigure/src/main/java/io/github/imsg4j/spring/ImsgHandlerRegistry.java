@@ -18,6 +18,9 @@ public final class ImsgHandlerRegistry {
 
 	private final Map<String, ImsgHandlerMethod> fallbacks = new HashMap<>();
 
+	/** {@link Routes} by endpoint, made once: every connection of an endpoint shares them. */
+	private final Map<String, Routes> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+
 	/**
 	 * Routes every method to the endpoints it names (or to all of them).
 	 *
@@ -75,8 +78,8 @@ public final class ImsgHandlerRegistry {
 	 * @return its routes (none, for an unknown name)
 	 */
 	public Routes routes(String endpoint) {
-		Map<Integer, ImsgHandlerMethod> table = this.routes.getOrDefault(endpoint, Map.of());
-		return new Routes(Map.copyOf(table), this.fallbacks.get(endpoint));
+		return this.resolved.computeIfAbsent(endpoint, (name) -> new Routes(
+				Map.copyOf(this.routes.getOrDefault(name, Map.of())), this.fallbacks.get(name)));
 	}
 
 	/** The handlers of one endpoint by type, its fallback, and the metrics tag of each type. */

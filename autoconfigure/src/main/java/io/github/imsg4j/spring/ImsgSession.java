@@ -50,10 +50,10 @@ public final class ImsgSession {
 	private volatile boolean everWaited;
 
 	/** Tasks waiting to run; guarded by itself. */
-	private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+	private final ArrayDeque<Runnable> tasks = new ArrayDeque<>(4);
 
 	/** The tasks the running drain took out of {@link #tasks} in one go; used by that drain only. */
-	private final ArrayDeque<Runnable> batch = new ArrayDeque<>();
+	private final ArrayDeque<Runnable> batch = new ArrayDeque<>(4);
 
 	private boolean running;
 

@@ -45,7 +45,8 @@ final class FrameDecoder {
 	private record ReceivedFd(FileDescriptor fd, long from, long to) {
 	}
 
-	private final String origin;
+	/** Names the connection in messages; its {@code toString()} is called only when one is written. */
+	private final Object origin;
 
 	private final WireFormat wire;
 
@@ -62,7 +63,7 @@ final class FrameDecoder {
 	/** Bytes read from the socket so far; read by tests on other threads. */
 	private volatile long bytesRead;
 
-	FrameDecoder(String origin, WireFormat wire, int maxSize) {
+	FrameDecoder(Object origin, WireFormat wire, int maxSize) {
 		this.origin = origin;
 		this.wire = wire;
 		this.maxSize = maxSize;

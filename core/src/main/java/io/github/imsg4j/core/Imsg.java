@@ -25,7 +25,8 @@ public final class Imsg implements AutoCloseable {
 	/** Shared by every message without a descriptor: it only ever holds {@code null}. */
 	private static final AtomicReference<@Nullable FileDescriptor> NO_FD = new AtomicReference<>();
 
-	private final String origin;
+	/** Where the message came from (the channel, or a string), for error messages. */
+	private final Object origin;
 
 	private final int type;
 
@@ -70,7 +71,7 @@ public final class Imsg implements AutoCloseable {
 	 * a message costs one small object (and an {@link AtomicReference} and a {@link Cleaner} registration only
 	 * when it carries a descriptor).
 	 */
-	Imsg(String origin, int type, int peerid, int pid, ByteBuffer data, int offset, int length, boolean claimsFd,
+	Imsg(Object origin, int type, int peerid, int pid, ByteBuffer data, int offset, int length, boolean claimsFd,
 			@Nullable FileDescriptor fd) {
 		this.origin = origin;
 		this.type = type;

@@ -72,7 +72,13 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private final ChannelOptions options;
 
-	private final String name;
+	private final int id;
+
+	/** Where the connection came from (a path, "pair", "raw"); with {@link #id}, the makings of {@link #name()}. */
+	private final String origin;
+
+	/** Built on first use: thousands of idle connections need not each hold a string nobody reads. */
+	private @Nullable String name;
 
 	private final FrameDecoder decoder;
 
@@ -113,8 +119,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		this.transport = transport;
 		this.options = options;
 		this.loop = options.loops().next();
-		this.name = "imsg#" + IDS.incrementAndGet() + "[" + origin + ", peer " + transport.peerCredentials() + "]";
-		this.decoder = new FrameDecoder(this.name, options.wireFormat(), options.maxMessageSize());
+		this.id = IDS.incrementAndGet();
+		this.origin = origin;
+		this.decoder = new FrameDecoder(this, options.wireFormat(), options.maxMessageSize());
 		this.listener = listener;
 		this.inbox = (listener == null) ? new LinkedBlockingQueue<>() : null;
 		this.loop.execute(this::register);
@@ -230,7 +237,12 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 * @return the channel's name
 	 */
 	public String name() {
-		return this.name;
+		String n = this.name;
+		if (n == null) {
+			n = "imsg#" + this.id + "[" + this.origin + ", peer " + this.transport.peerCredentials() + "]";
+			this.name = n;
+		}
+		return n;
 	}
 
 	/**
@@ -284,7 +296,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	@Override
 	public String toString() {
-		return this.name;
+		return name();
 	}
 
 	/** Bytes read from the socket so far (for tests that must know a read happened). */
@@ -393,7 +405,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			len += part.remaining();
 		}
 		if (len > this.options.maxMessageSize()) {
-			throw new ImsgSizeException(this.name + ": message type " + Integer.toUnsignedString(type) + " of " + len
+			throw new ImsgSizeException(name() + ": message type " + Integer.toUnsignedString(type) + " of " + len
 					+ " bytes (header included) exceeds the channel's maximum of " + this.options.maxMessageSize());
 		}
 		boolean wasEmpty;
@@ -428,7 +440,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private ImsgClosedException closedException() {
 		Throwable cause = this.closeCause;
-		String msg = this.name + " is closed";
+		String msg = name() + " is closed";
 		return (cause != null) ? new ImsgClosedException(msg + ": " + cause.getMessage(), cause)
 				: new ImsgClosedException(msg);
 	}
@@ -465,7 +477,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
-				throw new ImsgQueueFullException(this.name + ": interrupted while waiting for room in the write queue");
+				throw new ImsgQueueFullException(name() + ": interrupted while waiting for room in the write queue");
 			}
 			ensureOpen();
 		}
@@ -477,7 +489,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	}
 
 	private ImsgQueueFullException queueFull(long len) {
-		return new ImsgQueueFullException(this.name + ": write queue full (" + this.queue.queuedBytes() + " bytes in "
+		return new ImsgQueueFullException(name() + ": write queue full (" + this.queue.queuedBytes() + " bytes in "
 				+ this.queue.queuedMessages() + " messages and " + this.queue.queuedFds() + " descriptors queued, limits "
 				+ this.options.writeQueueLimit() + " bytes and " + MAX_QUEUED_FDS + " descriptors); a message of " + len
 				+ " bytes does not fit");
@@ -622,7 +634,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				this.lock.unlock();
 			}
 			if (failure != null) {
-				fail(new ImsgIoException(this.name + ": write failed: " + failure.getMessage(), failure));
+				fail(new ImsgIoException(name() + ": write failed: " + failure.getMessage(), failure));
 				return true;
 			}
 			if (n == 0) {
@@ -668,7 +680,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	public @Nullable Imsg receive(Duration timeout) {
 		LinkedBlockingQueue<Object> in = this.inbox;
 		if (in == null) {
-			throw new IllegalStateException(this.name + " delivers to a listener; receive() is for channels without one");
+			throw new IllegalStateException(name() + " delivers to a listener; receive() is for channels without one");
 		}
 		Object next;
 		try {
@@ -701,7 +713,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			this.key = this.loop.register(this.transport.selectable(), SelectionKey.OP_READ, this);
 		}
 		catch (ClosedChannelException ex) {
-			closeNow(new ImsgIoException(this.name + ": socket closed before registration", ex), false);
+			closeNow(new ImsgIoException(name() + ": socket closed before registration", ex), false);
 			return;
 		}
 		if (this.listener != null) {
@@ -709,7 +721,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				this.listener.onOpen(this);
 			}
 			catch (RuntimeException ex) {
-				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.name + ": listener onOpen failed", ex);
+				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener onOpen failed", ex);
 			}
 		}
 	}
@@ -728,7 +740,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		catch (Throwable unexpected) {
 			// An Error half-way through a read (out of memory, a class that cannot be loaded without a free
 			// descriptor) leaves the decoder in an unknown state: end this connection rather than leave it hanging.
-			fail(new ImsgIoException(this.name + ": failed: " + unexpected, unexpected));
+			fail(new ImsgIoException(name() + ": failed: " + unexpected, unexpected));
 		}
 	}
 
@@ -767,7 +779,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 		catch (IOException ex) {
 			if (this.state != CLOSED) {
-				fail(new ImsgIoException(this.name + ": read failed: " + ex.getMessage()
+				fail(new ImsgIoException(name() + ": read failed: " + ex.getMessage()
 						+ ("No buffer space available".equals(ex.getMessage())
 								? " (control data truncated: the peer sent more file descriptors than one message may carry)"
 								: ""),
@@ -798,7 +810,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			this.listener.onMessage(this, message);
 		}
 		catch (RuntimeException ex) {
-			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.name + ": listener failed on " + message, ex);
+			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener failed on " + message, ex);
 			message.close();
 		}
 	}
@@ -844,7 +856,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private void fail(Throwable cause) {
 		if (this.state != CLOSED) {
-			SafeLog.log(LOG, System.Logger.Level.DEBUG, () -> this.name + " failed: " + cause.getMessage(), null);
+			SafeLog.log(LOG, System.Logger.Level.DEBUG, () -> name() + " failed: " + cause.getMessage(), null);
 		}
 		closeNow(cause, false);
 	}
@@ -885,7 +897,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		catch (ImsgClosedException ex) {
 			flushed = true; // closed meanwhile by the peer or an error: nothing left to do
 		}
-		closeNow(flushed ? null : new ImsgClosedException(this.name + ": closed with " + queueLength()
+		closeNow(flushed ? null : new ImsgClosedException(name() + ": closed with " + queueLength()
 				+ " messages still queued after " + this.options.closeTimeout()), true);
 		awaitClosed();
 	}
@@ -945,7 +957,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				this.listener.onClose(this, cause);
 			}
 			catch (RuntimeException ex) {
-				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.name + ": listener onClose failed", ex);
+				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener onClose failed", ex);
 			}
 		}
 	}

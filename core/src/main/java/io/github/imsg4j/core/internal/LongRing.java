@@ -3,7 +3,7 @@ package io.github.imsg4j.core.internal;
 /** A growable ring of {@code long}s, first in first out, that allocates nothing once large enough. */
 final class LongRing {
 
-	private long[] items = new long[16];
+	private long[] items = new long[4];
 
 	private int head;
 

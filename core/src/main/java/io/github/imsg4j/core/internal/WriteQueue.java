@@ -55,16 +55,16 @@ public final class WriteQueue {
 	}
 
 	/** Segments in order; each holds bytes [0, data.position()), the head one read from {@link #headRead}. */
-	private final ArrayDeque<Segment> segments = new ArrayDeque<>();
+	private final ArrayDeque<Segment> segments = new ArrayDeque<>(2);
 
 	/** Where each queued message ends, as stream offsets, to count messages still queued. */
 	private final LongRing messageEnds = new LongRing();
 
 	/** Descriptors still to send, each with the stream offset of its message's first byte. */
-	private final ArrayDeque<PendingFd> fds = new ArrayDeque<>();
+	private final ArrayDeque<PendingFd> fds = new ArrayDeque<>(1);
 
-	/** Scratch for a header that straddles two segments. */
-	private final ByteBuffer headerScratch = ByteBuffer.allocate(WireFormat.HEADER_SIZE).order(ByteOrder.nativeOrder());
+	/** Scratch for a header that straddles two segments; made when first needed (most connections never do). */
+	private @Nullable ByteBuffer headerScratch;
 
 	private int headRead;
 
@@ -138,8 +138,13 @@ public final class WriteQueue {
 			this.appended += WireFormat.HEADER_SIZE;
 		}
 		else {
-			wire.putHeader(this.headerScratch, 0, type, len, fd != null, peerid, pid);
-			put(this.headerScratch, 0, WireFormat.HEADER_SIZE);
+			ByteBuffer scratch = this.headerScratch;
+			if (scratch == null) {
+				scratch = ByteBuffer.allocate(WireFormat.HEADER_SIZE).order(ByteOrder.nativeOrder());
+				this.headerScratch = scratch;
+			}
+			wire.putHeader(scratch, 0, type, len, fd != null, peerid, pid);
+			put(scratch, 0, WireFormat.HEADER_SIZE);
 		}
 		return start;
 	}
