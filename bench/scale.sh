@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# scale.sh [IDLE] [CLIENTS] [N] - one bench-protocol endpoint under many connections, for each server kind:
+#   core    `imsg4j bench server` (ImsgServer, no Spring)
+#   spring  SpringBenchServer: the starter, @ImsgHandler methods, SO_PEERCRED authorisation (same user allowed)
+# 1. IDLE connections (default 10000), each answered once (PING/PONG), then held: the server's heap after a full
+#    GC (jcmd) and its thread and descriptor counts, before and with them; heap growth per connection.
+# 2. CLIENTS active connections (default 1000) each sending N DATA messages of 64 bytes (default 10000) at once,
+#    checked against the server's DONE totals; aggregate rate, and the server's threads afterwards.
+# "before" is taken after a first small exchange, so that threads started lazily are counted in it. Servers and
+# clients run under `ulimit -n 20000` (the machines' hard limit). Needs a JDK and Maven.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+idle=${1:-10000}
+clients=${2:-1000}
+n=${3:-10000}
+[ -f cli/target/imsg4j-cli.jar ] || mvn -B -q -ntp -pl cli -am package -DskipTests
+[ -d bench/target/classes ] || mvn -B -q -ntp -pl bench -am install -DskipTests
+cp="bench/target/classes:$(mvn -q -ntp -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+state() { # PID -> heap_used_kib threads fds
+  jcmd "$1" GC.run > /dev/null
+  local heap
+  heap=$(jcmd "$1" GC.heap_info | awk '/used/ { for (i = 1; i <= NF; i++) if ($i == "used") { print $(i + 1) + 0; exit } }')
+  echo "$heap $(awk '/^Threads/ { print $2 }' /proc/"$1"/status) $(ls /proc/"$1"/fd | wc -l)"
+}
+
+for kind in core spring; do
+  sock=$tmp/$kind.sock
+  if [ "$kind" = core ]; then
+    server=(java -Xmx1g -jar cli/target/imsg4j-cli.jar bench server "$sock")
+  else
+    server=(java -Xmx1g -cp "$cp" io.github.imsg4j.bench.SpringBenchServer "$sock")
+  fi
+  bash -c 'ulimit -n 20000 && exec "$@"' _ "${server[@]}" > "$tmp/$kind.out" 2>&1 &
+  spid=$!
+  until grep -q '^listening' "$tmp/$kind.out" 2>/dev/null; do sleep 0.2; kill -0 "$spid"; done
+  # A first small exchange starts what starts lazily (event loops, handler threads), so "before" counts them.
+  java -cp "$cp" io.github.imsg4j.bench.ManyClients active "$sock" 4 100 64 > /dev/null
+  read -r h0 t0 f0 < <(state "$spid")
+
+  mkfifo "$tmp/hold"
+  bash -c 'ulimit -n 20000 && exec java -Xmx1g -cp "$0" io.github.imsg4j.bench.ManyClients idle "$1" "$2"' \
+    "$cp" "$sock" "$idle" < "$tmp/hold" > "$tmp/idle.out" 2>&1 &
+  cpid=$!
+  exec 9> "$tmp/hold"
+  until grep -q '^idle connections=' "$tmp/idle.out" 2>/dev/null; do sleep 0.5; kill -0 "$cpid"; done
+  read -r h1 t1 f1 < <(state "$spid")
+  exec 9>&-
+  wait "$cpid" || true
+  rm -f "$tmp/hold"
+  for _ in $(seq 300); do [ "$(ls /proc/"$spid"/fd | wc -l)" -le "$f0" ] && break; sleep 0.2; done
+  awk -v k="$kind" -v n="$idle" -v h0="$h0" -v h1="$h1" -v t0="$t0" -v t1="$t1" -v f0="$f0" -v f1="$f1" 'BEGIN {
+    printf "server=%s idle_connections=%d heap_before_kib=%d heap_with_kib=%d heap_per_conn_kib=%.2f threads_before=%d threads_with=%d fds_before=%d fds_with=%d\n",
+      k, n, h0, h1, (h1 - h0) / n, t0, t1, f0, f1 }'
+
+  line=$(bash -c 'ulimit -n 20000 && exec java -Xmx2g -cp "$0" io.github.imsg4j.bench.ManyClients active "$1" "$2" "$3" 64' \
+    "$cp" "$sock" "$clients" "$n")
+  read -r h2 t2 f2 < <(state "$spid")
+  echo "server=$kind $line server_threads_after=$t2"
+  kill "$spid"; wait "$spid" || true
+done
