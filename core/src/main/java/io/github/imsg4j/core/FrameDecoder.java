@@ -34,7 +34,7 @@ final class FrameDecoder {
 
 	/** Read results. */
 	enum Result {
-		/** The read filled the buffer: more may be waiting. */
+		/** The read filled the buffer, or brought a descriptor: more may be waiting. */
 		MORE,
 		/** The socket had no more for now. */
 		DRAINED,
@@ -44,6 +44,8 @@ final class FrameDecoder {
 
 	private record ReceivedFd(FileDescriptor fd, long from, long to) {
 	}
+
+	private static final FileDescriptor[] NO_FDS = new FileDescriptor[0];
 
 	/** Names the connection in messages; its {@code toString()} is called only when one is written. */
 	private final Object origin;
@@ -85,11 +87,13 @@ final class FrameDecoder {
 		}
 		long from = this.base + buf.position();
 		int n = 0;
+		FileDescriptor[] received = NO_FDS;
 		try {
 			n = transport.read(buf);
 		}
 		finally {
-			adopt(transport.takeReceivedFds(), from, from + Math.max(n, 0));
+			received = transport.takeReceivedFds();
+			adopt(received, from, from + Math.max(n, 0));
 		}
 		if (n > 0) {
 			this.bytesRead += n;
@@ -102,7 +106,9 @@ final class FrameDecoder {
 			}
 			return Result.EOF;
 		}
-		return buf.hasRemaining() ? Result.DRAINED : Result.MORE;
+		// Linux ends a read at the end of a sendmsg that carried descriptors, so a short read that brought one says
+		// nothing about what else is waiting: read on rather than go back to poll(2) once per such message.
+		return (buf.hasRemaining() && received.length == 0) ? Result.DRAINED : Result.MORE;
 	}
 
 	private String describePartial() {

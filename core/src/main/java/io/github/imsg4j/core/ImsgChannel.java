@@ -66,6 +66,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 */
 	public static final int MAX_QUEUED_FDS = 128;
 
+	/** Reads per connection per loop turn; a read takes at most 64 KiB more than the largest message. */
+	private static final int READS_PER_TURN = 64;
+
 	private final Transport transport;
 
 	private final EventLoop loop;
@@ -759,11 +762,16 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		readAvailable(false);
 	}
 
-	/** Reads and delivers: up to 8 reads for fairness, or everything left after a hang-up. */
+	/**
+	 * Reads and delivers until the socket is drained, or everything left after a hang-up. For fairness between the
+	 * loop's connections a turn ends after {@value #READS_PER_TURN} reads: many, because a message with a
+	 * descriptor comes alone in its read, and every turn costs a select.
+	 */
 	private void readAvailable(boolean drainAll) {
 		ByteBuffer buf = this.loop.readBuffer(this.options.maxMessageSize() + SegmentSize.READ_ROOM);
 		try {
-			for (int i = 0; (drainAll || i < 8) && this.state != CLOSED && (drainAll || !this.readSuspended); i++) {
+			for (int i = 0; (drainAll || i < READS_PER_TURN) && this.state != CLOSED && (drainAll || !this.readSuspended);
+					i++) {
 				FrameDecoder.Result result = this.decoder.readFrom(this.transport, buf, this::deliver);
 				if (result == FrameDecoder.Result.EOF) {
 					peerClosed();
