@@ -1,6 +1,8 @@
 package io.github.imsg4j.spring;
 
-import java.lang.reflect.InvocationTargetException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.List;
@@ -29,6 +31,12 @@ public final class ImsgHandlerMethod {
 
 	private final ImsgArgumentResolver[] resolvers;
 
+	/** The method bound to its bean, taking its arguments as one array: faster per call than Method.invoke on 17. */
+	private final MethodHandle invoker;
+
+	/** The annotation's replyType, read once: an annotation hands out a fresh array on every call. */
+	private final @Nullable Integer replyType;
+
 	ImsgHandlerMethod(Object bean, Method method, ImsgHandler annotation, List<ImsgArgumentResolver> chain,
 			ImsgCodecs codecs) {
 		this.bean = bean;
@@ -50,6 +58,15 @@ public final class ImsgHandlerMethod {
 						+ "or what an ImsgArgumentResolver bean supports"));
 		}
 		checkReturnType(codecs);
+		int[] reply = annotation.replyType();
+		this.replyType = (reply.length == 1) ? reply[0] : null;
+		try {
+			this.invoker = MethodHandles.lookup().unreflect(method).bindTo(bean).asSpreader(Object[].class, n)
+				.asType(MethodType.methodType(Object.class, Object[].class));
+		}
+		catch (IllegalAccessException ex) {
+			throw new IllegalStateException(this + " cannot be called: " + ex.getMessage(), ex);
+		}
 		if (annotation.type().length == 0 && !annotation.fallback()) {
 			throw new IllegalStateException(this + ": @ImsgHandler needs at least one type, or fallback = true");
 		}
@@ -108,8 +125,7 @@ public final class ImsgHandlerMethod {
 	 * @return the reply type for returned payloads, or {@code null}
 	 */
 	public @Nullable Integer replyType() {
-		int[] r = this.annotation.replyType();
-		return (r.length == 1) ? r[0] : null;
+		return this.replyType;
 	}
 
 	/**
@@ -132,12 +148,7 @@ public final class ImsgHandlerMethod {
 		for (int i = 0; i < args.length; i++) {
 			args[i] = this.resolvers[i].resolveArgument(this.parameters[i], session, message);
 		}
-		try {
-			return this.method.invoke(this.bean, args);
-		}
-		catch (InvocationTargetException ex) {
-			throw ex.getTargetException();
-		}
+		return (Object) this.invoker.invokeExact(args);
 	}
 
 	@Override

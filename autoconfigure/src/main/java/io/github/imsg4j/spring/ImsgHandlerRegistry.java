@@ -91,11 +91,24 @@ public final class ImsgHandlerRegistry {
 
 		private final Map<Integer, String> tags = new HashMap<>();
 
+		/** Handlers of the types 0 to {@value #SMALL} - 1 by index: most protocols number their types from 1 up. */
+		private final @Nullable ImsgHandlerMethod[] small = new ImsgHandlerMethod[SMALL];
+
+		private final String[] smallTags = new String[SMALL];
+
+		private static final int SMALL = 256;
+
 		Routes(Map<Integer, ImsgHandlerMethod> byType, @Nullable ImsgHandlerMethod fallback) {
 			this.byType = byType;
 			this.fallback = fallback;
-			for (Integer type : byType.keySet()) {
+			java.util.Arrays.fill(this.smallTags, "other");
+			for (Map.Entry<Integer, ImsgHandlerMethod> e : byType.entrySet()) {
+				int type = e.getKey();
 				this.tags.put(type, Integer.toUnsignedString(type));
+				if (type >= 0 && type < SMALL) {
+					this.small[type] = e.getValue();
+					this.smallTags[type] = Integer.toString(type);
+				}
 			}
 		}
 
@@ -104,7 +117,7 @@ public final class ImsgHandlerRegistry {
 		 * @return the handler for it, else the fallback, else {@code null}
 		 */
 		public @Nullable ImsgHandlerMethod lookup(int type) {
-			ImsgHandlerMethod m = this.byType.get(type);
+			ImsgHandlerMethod m = (type >= 0 && type < SMALL) ? this.small[type] : this.byType.get(type);
 			return (m != null) ? m : this.fallback;
 		}
 
@@ -113,6 +126,9 @@ public final class ImsgHandlerRegistry {
 		 * @return as {@link ImsgHandlerRegistry#typeTag}, without building a string per message
 		 */
 		public String typeTag(int type) {
+			if (type >= 0 && type < SMALL) {
+				return this.smallTags[type];
+			}
 			String tag = this.tags.get(type);
 			return (tag != null) ? tag : "other";
 		}

@@ -44,6 +44,9 @@ public final class ImsgSession {
 
 	private final Executor executor;
 
+	/** Handlers run on the event loop ({@link ImsgHandlerExecutor#inline()}). */
+	private final boolean inline;
+
 	private final Map<Integer, Queue<CompletableFuture<Imsg>>> waiters = new ConcurrentHashMap<>();
 
 	/** Set by the first {@link #request}, before its waiter is queued (and before its request is sent). */
@@ -78,6 +81,7 @@ public final class ImsgSession {
 		this.codecs = codecs;
 		this.metrics = metrics;
 		this.executor = executor;
+		this.inline = executor instanceof ImsgHandlerExecutor h && h.isInline();
 	}
 
 	/**
@@ -272,6 +276,14 @@ public final class ImsgSession {
 
 	/** Queues a task behind this session's earlier ones; pauses reading when too many wait. */
 	void execute(Runnable task) {
+		if (this.inline) {
+			// On the event loop, which delivers this connection's messages one at a time: order is kept as it is.
+			synchronized (this.tasks) {
+				this.inFlight++;
+			}
+			task.run();
+			return;
+		}
 		boolean start;
 		synchronized (this.tasks) {
 			this.tasks.add(task);

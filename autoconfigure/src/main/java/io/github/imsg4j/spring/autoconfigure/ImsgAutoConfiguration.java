@@ -72,6 +72,9 @@ public final class ImsgAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	ImsgHandlerExecutor imsgHandlerExecutor(ImsgProperties properties, Environment environment) {
+		if (properties.getHandlers().isInline()) {
+			return ImsgHandlerExecutor.inline();
+		}
 		if (Threading.VIRTUAL.isActive(environment)) {
 			SimpleAsyncTaskExecutor virtual = new SimpleAsyncTaskExecutor("imsg-handler-");
 			virtual.setVirtualThreads(true);

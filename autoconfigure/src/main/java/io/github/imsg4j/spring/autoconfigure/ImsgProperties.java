@@ -504,12 +504,28 @@ public class ImsgProperties implements InitializingBean {
 		 */
 		private int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
 
+		/**
+		 * Run handler methods on the event-loop thread that received the message, not on the handler threads: no
+		 * thread hop per message, for handlers that never block. A blocking handler stalls every connection of its
+		 * loop, and a reply that does not fit the write queue fails at once. Takes precedence over threads and
+		 * virtual threads.
+		 */
+		private boolean inline;
+
 		public int getThreads() {
 			return this.threads;
 		}
 
 		public void setThreads(int threads) {
 			this.threads = threads;
+		}
+
+		public boolean isInline() {
+			return this.inline;
+		}
+
+		public void setInline(boolean inline) {
+			this.inline = inline;
 		}
 	}
 }
