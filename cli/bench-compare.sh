@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # bench-compare.sh [RUNS] - the standard bench-protocol workloads (../shared/bench-protocol.md) for every
-# client -> server pairing of imsg4j (J) and OpenBSD's C imsg (C): C->C, J->J, J->C, C->J, in both wire
-# generations, RUNS times each (default 3), and a table of medians with ratios against C->C of the same
-# generation, all from one run on one machine.
+# client -> server pairing of imsg4j's core (J) and OpenBSD's C imsg (C): C->C, J->J, J->C, C->J, and of both
+# clients with imsg4j's Spring starter as the server (@ImsgHandler methods, bench/SpringBenchServer: S with the
+# default handler threads, I with imsg.handlers.inline=true), in
+# both wire generations, RUNS times each (default 3). Prints a table of medians with ratios against C->C of
+# the same generation, and one for the Spring server with ratios against the core server with the same
+# client, all from one run on one machine. Before the timed runs, each Java server serves one untimed round
+# of every workload (a daemon runs warm).
 #
 #   W1 send N 64      msgs/s        W2 send N 16000   MB/s
 #   W3 send N 64 fd   msgs/s        W4 ping N 64      p50 and p99 in us (lower is better)
 #
 # Env: SCALE=K   divide every N by K (default 1: the protocol's 1000000/200000/100000/50000)
-#      WARMUP=F  imsg4j clients first run F x N over another connection (default 0.25; 0 = cold)
+#      WARMUP=F  imsg4j clients first run F x N over another connection (default 1; 0 = cold)
 #      PIN=CPU   run everything under `taskset -c CPU`
 #      RAW=FILE  also keep every result line in FILE
 # Needs: a JDK and Maven (the jar is built if missing), gcc and make (the C peer is built from ../shared/cpeer).
@@ -16,13 +20,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 scale=${SCALE:-1}
-warmup=${WARMUP:-0.25}
+warmup=${WARMUP:-1}
 pin=()
 [ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")
 jar=cli/target/imsg4j-cli.jar
 cdir=target/cpeer
 [ -f "$jar" ] || mvn -B -q -ntp -pl cli -am package -DskipTests
 [ -x "$cdir/cbench-current" ] || make -s -C ../shared/cpeer O="$PWD/$cdir"
+[ -d bench/target/classes ] || mvn -B -q -ntp -pl bench -am install -DskipTests
+scp="bench/target/classes:$(mvn -q -ntp -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
 
 tmp=$(mktemp -d)
 raw=${RAW:-$tmp/raw.txt}
@@ -51,15 +57,24 @@ client() { # IMPL GEN ARGS... -> one result line
   fi
 }
 
+workloads=("W1 send $((1000000 / scale)) 64" "W2 send $((200000 / scale)) 16000" \
+           "W3 send $((100000 / scale)) 64 fd" "W4 ping $((50000 / scale)) 64")
 for gen in current classic; do
   "${pin[@]}" "$cdir/cbench-$gen" server "$tmp/C-$gen.sock" > "$tmp/C-$gen.out" & pids+=($!)
   "${pin[@]}" java -jar "$jar" bench server --wire "$gen" "$tmp/J-$gen.sock" > "$tmp/J-$gen.out" & pids+=($!)
-  await_listening "$tmp/C-$gen.out"; await_listening "$tmp/J-$gen.out"
+  "${pin[@]}" java -cp "$scp" io.github.imsg4j.bench.SpringBenchServer --wire "$gen" "$tmp/S-$gen.sock" \
+    > "$tmp/S-$gen.out" 2>&1 & pids+=($!)
+  "${pin[@]}" java -cp "$scp" io.github.imsg4j.bench.SpringBenchServer --wire "$gen" --inline "$tmp/I-$gen.sock" \
+    > "$tmp/I-$gen.out" 2>&1 & pids+=($!)
+  for sv in C J S I; do await_listening "$tmp/$sv-$gen.out"; done
+  for w in "${workloads[@]}"; do # untimed: warms the Java servers
+    set -- $w; shift
+    for sv in J S I; do "$cdir/cbench-$gen" "$1" "$tmp/$sv-$gen.sock" "${@:2}" > /dev/null; done
+  done
   for run in $(seq "$runs"); do
-    for w in "W1 send $((1000000 / scale)) 64" "W2 send $((200000 / scale)) 16000" \
-             "W3 send $((100000 / scale)) 64 fd" "W4 ping $((50000 / scale)) 64"; do
+    for w in "${workloads[@]}"; do
       set -- $w; id=$1; shift
-      for pair in CC JJ JC CJ; do
+      for pair in CC JJ JC CJ JS CS JI CI; do
         cl=${pair:0:1}; sv=${pair:1:1}
         line=$(client "$cl" "$gen" "$1" "$tmp/$sv-$gen.sock" "${@:2}")
         echo "gen=$gen run=$run workload=$id pair=$cl-$sv $line" >> "$raw"
@@ -101,6 +116,23 @@ END {
     for (i = 1; i <= np; i++) {
       v = median(key SUBSEP ps[i])
       printf " | %.1f (%.2fx)", v, (base > 0) ? v / base : 0
+    }
+    printf " |\n"
+  }
+  printf "\nSpring server (S: handler threads, I: imsg.handlers.inline=true) against the core server (J), same client:\n\n"
+  printf "| gen | workload | metric | J->J | J->S | J->I | C->J | C->S | C->I |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n"
+  for (r = 1; r <= rows; r++) {
+    key = order[r]; split(key, k, SUBSEP)
+    printf "| %s | %s | %s", k[1], k[2], k[3]
+    nc = split("J C", cl, " ")
+    for (c = 1; c <= nc; c++) {
+      core = median(key SUBSEP cl[c] "-J")
+      printf " | %.1f", core
+      ns = split("S I", sv, " ")
+      for (i = 1; i <= ns; i++) {
+        v = median(key SUBSEP cl[c] "-" sv[i])
+        printf " | %.1f (%.2fx)", v, (core > 0) ? v / core : 0
+      }
     }
     printf " |\n"
   }

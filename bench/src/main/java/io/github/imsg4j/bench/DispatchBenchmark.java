@@ -92,7 +92,7 @@ public class DispatchBenchmark {
 			.logStartupInfo(false)
 			.properties("spring.main.banner-mode=off", "imsg.endpoints.jmh.path=" + path,
 					"imsg.endpoints.jmh.wire=" + this.wire)
-			.run();
+			.run(SpringBenchServer.IGNORE_WORKING_DIRECTORY_CONFIG);
 		this.writer = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(path));
 		this.frames = RawPeer.frames(WireFormat.valueOf(this.wire.toUpperCase(java.util.Locale.ROOT)), BATCH,
 				this.size);

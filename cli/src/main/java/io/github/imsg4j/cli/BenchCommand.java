@@ -210,28 +210,83 @@ final class BenchCommand {
 		@Parameters(index = "2", paramLabel = "SIZE")
 		int size;
 
+		@Option(names = "--clients", defaultValue = "1",
+				description = "run this many clients at once, each over its own connection (an extension of the protocol: "
+						+ "the line then says clients=K, and p50/p99 are the medians of the clients' own p50 and p99, "
+						+ "as for K separate client processes)")
+		int clients;
+
 		@Override
-		public Integer call() {
+		public Integer call() throws InterruptedException {
 			try {
 				if (this.client.warmup > 0) {
-					run(this.client.warmup);
+					runClients(this.client.warmup);
 				}
 				long t0 = System.nanoTime();
-				long[] rtt = run(this.n);
+				long[][] rtts = runClients(this.n);
 				double secs = (System.nanoTime() - t0) / 1e9;
-				Arrays.sort(rtt);
-				int p50 = (this.n > 0) ? (this.n - 1) * 50 / 100 : 0;
-				int p99 = (this.n > 0) ? (int) (((long) this.n * 99 + 99) / 100 - 1) : 0;
+				double[] p50s = new double[rtts.length];
+				double[] p99s = new double[rtts.length];
+				double max = 0;
+				for (int c = 0; c < rtts.length; c++) {
+					long[] rtt = rtts[c];
+					Arrays.sort(rtt);
+					int p50 = (this.n > 0) ? (this.n - 1) * 50 / 100 : 0;
+					int p99 = (this.n > 0) ? (int) (((long) this.n * 99 + 99) / 100 - 1) : 0;
+					p50s[c] = rtt[p50] / 1e3;
+					p99s[c] = rtt[p99] / 1e3;
+					max = Math.max(max, (this.n > 0) ? rtt[this.n - 1] / 1e3 : 0.0);
+				}
 				System.out.println(String.format(Locale.ROOT,
-						"mode=ping impl=imsg4j n=%d size=%d secs=%.6f rtt_per_s=%.0f p50_us=%.2f p99_us=%.2f max_us=%.2f%s",
-						this.n, this.size, secs, this.n / secs, rtt[p50] / 1e3, rtt[p99] / 1e3,
-						(this.n > 0) ? rtt[this.n - 1] / 1e3 : 0.0, this.client.warmupNote()));
+						"mode=ping impl=imsg4j n=%d size=%d secs=%.6f rtt_per_s=%.0f p50_us=%.2f p99_us=%.2f max_us=%.2f%s%s",
+						this.n, this.size, secs, (double) this.n * rtts.length / secs, median(p50s), median(p99s), max,
+						(this.clients > 1) ? " clients=" + this.clients : "", this.client.warmupNote()));
 				return 0;
 			}
 			catch (ImsgException | IllegalStateException ex) {
 				System.err.println("imsg4j bench: " + ex.getMessage());
 				return 1;
 			}
+		}
+
+		private static double median(double[] values) {
+			double[] v = values.clone();
+			Arrays.sort(v);
+			int k = v.length;
+			return (k % 2 == 1) ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+		}
+
+		/** Each client's round-trip times. */
+		private long[][] runClients(int count) throws InterruptedException {
+			if (this.clients <= 1) {
+				return new long[][] { run(count) };
+			}
+			long[][] each = new long[this.clients][];
+			RuntimeException[] failed = new RuntimeException[1];
+			Thread[] threads = new Thread[this.clients];
+			for (int c = 0; c < this.clients; c++) {
+				int k = c;
+				threads[c] = new Thread(() -> {
+					try {
+						each[k] = run(count);
+					}
+					catch (RuntimeException ex) {
+						synchronized (failed) {
+							failed[0] = ex;
+						}
+					}
+				}, "ping-" + c);
+				threads[c].start();
+			}
+			for (Thread t : threads) {
+				t.join();
+			}
+			synchronized (failed) {
+				if (failed[0] != null) {
+					throw failed[0];
+				}
+			}
+			return each;
 		}
 
 		private long[] run(int count) {
