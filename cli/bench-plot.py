@@ -32,18 +32,24 @@ def medians(rows, curve, gen, metric):
     return {k: statistics.median(v) for k, v in values.items()}
 
 
-def svg_chart(title, xlabel, ylabel, xs, series, path, xfmt=str):
-    """series: list of (label, colour, dashed, {x: y}); log-scaled x, linear y from 0."""
+def svg_chart(title, xlabel, ylabel, xs, series, path, xfmt=str, ylog=False):
+    """series: list of (label, colour, dashed, {x: y}); log-scaled x; y linear from 0, or log-scaled."""
     w, h, left, right, top, bottom = 640, 400, 70, 190, 40, 50
     pw, ph = w - left - right, h - top - bottom
-    ymax = max((y for _, _, _, pts in series for y in pts.values()), default=1) * 1.1 or 1
+    ys = [y for _, _, _, pts in series for y in pts.values() if y > 0]
+    ymax = max(ys, default=1) * 1.1 or 1
     lx = [math.log(x) for x in xs]
     x0, x1 = min(lx), max(lx)
+    if ylog:
+        lo = 10 ** math.floor(math.log10(min(ys, default=1)))
+        hi = 10 ** math.ceil(math.log10(ymax))
 
     def px(x):
         return left + (0 if x1 == x0 else (math.log(x) - x0) / (x1 - x0) * pw)
 
     def py(y):
+        if ylog:
+            return top + ph - (math.log10(max(y, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * ph
         return top + ph - y / ymax * ph
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
@@ -54,16 +60,22 @@ def svg_chart(title, xlabel, ylabel, xs, series, path, xfmt=str):
     for x in xs:
         out.append(f'<line x1="{px(x):.1f}" y1="{top + ph}" x2="{px(x):.1f}" y2="{top + ph + 5}" stroke="black"/>')
         out.append(f'<text x="{px(x):.1f}" y="{top + ph + 18}" text-anchor="middle">{xfmt(x)}</text>')
-    step = 10 ** math.floor(math.log10(ymax / 5)) if ymax > 0 else 1
-    for m in (1, 2, 5, 10):
-        if ymax / (step * m) <= 6:
-            step *= m
-            break
-    y = 0.0
-    while y <= ymax:
+    if ylog:
+        ticks = []
+        decade = lo
+        while decade <= hi:
+            ticks += [decade * m for m in (1, 2, 5) if decade * m <= hi]
+            decade *= 10
+    else:
+        step = 10 ** math.floor(math.log10(ymax / 5)) if ymax > 0 else 1
+        for m in (1, 2, 5, 10):
+            if ymax / (step * m) <= 6:
+                step *= m
+                break
+        ticks = [i * step for i in range(int(ymax / step) + 1)]
+    for y in ticks:
         out.append(f'<line x1="{left - 5}" y1="{py(y):.1f}" x2="{left + pw}" y2="{py(y):.1f}" stroke="#dddddd"/>')
         out.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{y:g}</text>')
-        y += step
     out.append(f'<text x="{left + pw / 2}" y="{h - 10}" text-anchor="middle">{xlabel}</text>')
     out.append(f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" text-anchor="middle">{ylabel}</text>')
     for i, (label, colour, dashed, pts) in enumerate(series):
@@ -112,8 +124,8 @@ def main():
                 series.append((LABELS[p] + " p50", COLOURS[p], False, {x: v for (q, x), v in p50.items() if q == p}))
             for p in PAIRS:
                 series.append((LABELS[p] + " p99", COLOURS[p], True, {x: v for (q, x), v in p99.items() if q == p}))
-            svg_chart(f"Ping latency, {gen} wire (64 B, medians)", "concurrent clients", "round trip (µs)", ks, series,
-                      f"{outdir}/latency-{gen}.svg")
+            svg_chart(f"Ping latency, {gen} wire (64 B, medians)", "concurrent clients", "round trip (µs, log scale)",
+                      ks, series, f"{outdir}/latency-{gen}.svg", ylog=True)
             print(f"\n{gen}: ping p50 / p99 in µs by concurrent clients (lower is better)\n")
             print("| clients | " + " | ".join(LABELS[p] for p in PAIRS) + " |")
             print("|---:|" + "---:|" * len(PAIRS))

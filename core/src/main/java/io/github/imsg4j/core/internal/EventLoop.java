@@ -63,7 +63,8 @@ public final class EventLoop implements Executor {
 
 	private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
 
-	private final AtomicBoolean wakeupPending = new AtomicBoolean();
+	/** Set while the loop is awake or a wake-up is already on its way: then {@link #execute} need not wake it. */
+	private final AtomicBoolean wakeupPending = new AtomicBoolean(true);
 
 	private final PriorityQueue<Timer> timers = new PriorityQueue<>();
 
@@ -184,6 +185,10 @@ public final class EventLoop implements Executor {
 		while (this.running) {
 			try {
 				long timeout = runTimers();
+				// From here until select returns, a task handed in must wake the selector. Cleared before the task
+				// check, so that a task added after the check finds it clear and wakes us; set again while the loop
+				// is awake, so that tasks handed in meanwhile cost no wake-up write (they run at the end of the turn).
+				this.wakeupPending.set(false);
 				if (!this.tasks.isEmpty()) {
 					this.selector.selectNow();
 				}
@@ -193,7 +198,7 @@ public final class EventLoop implements Executor {
 				else {
 					this.selector.select(Math.max(1, timeout));
 				}
-				this.wakeupPending.set(false);
+				this.wakeupPending.set(true);
 				processSelectedKeys();
 				// O(keys) per turn, as junixsocket's selector already is (it rebuilds its pollfd array each time).
 				processInvalidatedKeys();
