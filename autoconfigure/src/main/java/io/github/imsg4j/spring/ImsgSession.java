@@ -2,6 +2,8 @@ package io.github.imsg4j.spring;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Queue;
@@ -68,7 +70,25 @@ public final class ImsgSession {
 	/** Handlers queued, running, or whose futures have not completed. */
 	private int inFlight;
 
-	private volatile long lastMessageNanos = System.nanoTime();
+	/** Messages received (and read resumptions): written by the event loop only, read by the idle check. */
+	@SuppressWarnings("unused") // through ACTIVITY
+	private long activity;
+
+	/** The idle check's last view of {@link #activity}, and when it changed; the idle check's thread only. */
+	private long activitySeen;
+
+	private long activitySeenAt = System.nanoTime();
+
+	private static final VarHandle ACTIVITY;
+
+	static {
+		try {
+			ACTIVITY = MethodHandles.lookup().findVarHandle(ImsgSession.class, "activity", long.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
 
 	/** Warnings logged about this peer's input; past {@value #WARNINGS} they go to debug, so a peer cannot flood the log. */
 	private final java.util.concurrent.atomic.AtomicInteger warnings = new java.util.concurrent.atomic.AtomicInteger();
@@ -266,21 +286,33 @@ public final class ImsgSession {
 		}
 	}
 
+	/**
+	 * On the event loop, per message (and when reading resumes): counts, without reading the clock, which
+	 * would cost more than the rest of the idle bookkeeping put together.
+	 */
 	void touch() {
-		this.lastMessageNanos = System.nanoTime();
+		ACTIVITY.setOpaque(this, (long) ACTIVITY.getOpaque(this) + 1);
 	}
 
+	/**
+	 * Time since the activity count last changed, as seen by the periodic idle check (its only caller): the
+	 * answer is exact to within one check period.
+	 */
 	long idleNanos() {
-		return System.nanoTime() - this.lastMessageNanos;
+		long now = System.nanoTime();
+		long seen = (long) ACTIVITY.getOpaque(this);
+		if (seen != this.activitySeen) {
+			this.activitySeen = seen;
+			this.activitySeenAt = now;
+		}
+		return now - this.activitySeenAt;
 	}
 
 	/** Queues a task behind this session's earlier ones; pauses reading when too many wait. */
 	void execute(Runnable task) {
 		if (this.inline) {
 			// On the event loop, which delivers this connection's messages one at a time: order is kept as it is.
-			synchronized (this.tasks) {
-				this.inFlight++;
-			}
+			started();
 			task.run();
 			return;
 		}
@@ -327,6 +359,18 @@ public final class ImsgSession {
 			while ((task = this.batch.poll()) != null) {
 				task.run();
 			}
+		}
+	}
+
+	/** Whether handlers run on the event loop that delivers the messages ({@link ImsgHandlerExecutor#inline()}). */
+	boolean inline() {
+		return this.inline;
+	}
+
+	/** An inline handler starts: counted as in flight until {@link #done()}. */
+	void started() {
+		synchronized (this.tasks) {
+			this.inFlight++;
 		}
 	}
 
