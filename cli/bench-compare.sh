@@ -14,6 +14,7 @@
 # Env: SCALE=K   divide every N by K (default 1: the protocol's 1000000/200000/100000/50000)
 #      WARMUP=F  imsg4j clients first run F x N over another connection (default 1; 0 = cold)
 #      PIN=CPU   run everything under `taskset -c CPU`
+#      ONLY="W1 W4"  run only these workloads
 #      RAW=FILE  also keep every result line in FILE
 # Needs: a JDK and Maven (the jar is built if missing), gcc and make (the C peer is built from ../shared/cpeer).
 set -euo pipefail
@@ -59,6 +60,11 @@ client() { # IMPL GEN ARGS... -> one result line
 
 workloads=("W1 send $((1000000 / scale)) 64" "W2 send $((200000 / scale)) 16000" \
            "W3 send $((100000 / scale)) 64 fd" "W4 ping $((50000 / scale)) 64")
+if [ -n "${ONLY:-}" ]; then
+  kept=()
+  for w in "${workloads[@]}"; do case " $ONLY " in *" ${w%% *} "*) kept+=("$w") ;; esac; done
+  workloads=("${kept[@]}")
+fi
 for gen in current classic; do
   "${pin[@]}" "$cdir/cbench-$gen" server "$tmp/C-$gen.sock" > "$tmp/C-$gen.out" & pids+=($!)
   "${pin[@]}" java -jar "$jar" bench server --wire "$gen" "$tmp/J-$gen.sock" > "$tmp/J-$gen.out" & pids+=($!)
@@ -86,7 +92,7 @@ done
 
 echo
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); java: $(java -version 2>&1 | head -1)"
-echo "runs: $runs, scale: 1/$scale, imsg4j client warm-up: $warmup x N${PIN:+, pinned to CPU $PIN}"
+echo "runs: $runs, scale: 1/$scale, imsg4j client warm-up: $warmup x N${PIN:+, pinned to CPU $PIN}${ONLY:+, only $ONLY}"
 echo
 awk '
 function median(key,   n, i, j, t, a) {

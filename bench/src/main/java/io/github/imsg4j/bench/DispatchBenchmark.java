@@ -33,8 +33,9 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * {@link ReceiveBenchmark} through the starter: the same frames, received by a Spring Boot endpoint and routed to
- * an {@code @ImsgHandler} method that takes the payload as a {@link ByteBuffer}. The difference to
- * {@link ReceiveBenchmark} is what routing, argument resolution and the handler executor cost per message.
+ * an {@code @ImsgHandler} method that takes the payload as a {@link ByteBuffer}, on the handler threads or inline
+ * on the event loop. The difference to {@link ReceiveBenchmark} is what routing, argument resolution and (not
+ * inline) the hand-over to a handler thread cost per message.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -51,6 +52,10 @@ public class DispatchBenchmark {
 
 	@Param({ "64" })
 	public int size;
+
+	/** imsg.handlers.inline: handlers on the event loop, or (false) on the handler threads. */
+	@Param({ "false", "true" })
+	public boolean inline;
 
 	private ConfigurableApplicationContext context;
 
@@ -91,7 +96,7 @@ public class DispatchBenchmark {
 		this.context = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
 			.logStartupInfo(false)
 			.properties("spring.main.banner-mode=off", "imsg.endpoints.jmh.path=" + path,
-					"imsg.endpoints.jmh.wire=" + this.wire)
+					"imsg.endpoints.jmh.wire=" + this.wire, "imsg.handlers.inline=" + this.inline)
 			.run(SpringBenchServer.IGNORE_WORKING_DIRECTORY_CONFIG);
 		this.writer = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(path));
 		this.frames = RawPeer.frames(WireFormat.valueOf(this.wire.toUpperCase(java.util.Locale.ROOT)), BATCH,
