@@ -9,7 +9,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import io.github.imsg4j.core.ChannelOptions;
-import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgException;
@@ -104,8 +103,7 @@ final class BenchCommand {
 						this.msgs++;
 						this.bytes += m.length();
 						if (m.hasFd()) {
-							Fds.closeQuietly(m.takeFd());
-							this.fds++;
+							this.fds++; // closed with the message, right below, as the C peer closes it unused
 						}
 					}
 					case PING -> ch.compose(PONG, 0, 0, null, m.payload());

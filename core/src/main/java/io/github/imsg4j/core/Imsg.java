@@ -50,6 +50,13 @@ public final class Imsg implements AutoCloseable {
 	private final Cleaner.@Nullable Cleanable cleanable;
 
 	/**
+	 * The channel whose socket still has {@link #fd} registered (junixsocket closes such descriptors with the
+	 * socket), or {@code null} once the descriptor is independent. {@link #takeFd()} detaches it first; a
+	 * message closed without taking its descriptor never pays for that. Guarded by {@code this}.
+	 */
+	private @Nullable ImsgChannel attachedTo;
+
+	/**
 	 * Creates a message. Channels create them as they decode; tests and forwarding code may too.
 	 *
 	 * @param origin where the message came from, for error messages (e.g. the channel's name)
@@ -212,7 +219,25 @@ public final class Imsg implements AutoCloseable {
 	 *         was already taken or closed
 	 */
 	public FileDescriptor takeFd() {
-		FileDescriptor taken = (this.fd != NO_FD) ? this.fd.getAndSet(null) : null;
+		FileDescriptor taken;
+		ImsgChannel attached;
+		synchronized (this) {
+			taken = (this.fd != NO_FD) ? this.fd.getAndSet(null) : null;
+			attached = this.attachedTo;
+			this.attachedTo = null;
+			if (taken != null && attached != null) {
+				try {
+					taken = attached.detach(this, taken);
+				}
+				catch (java.io.IOException ex) {
+					if (this.cleanable != null) {
+						this.cleanable.clean();
+					}
+					throw new ImsgFdException(describe() + " has a file descriptor that could not be taken: "
+							+ ex.getMessage() + " (it was closed)");
+				}
+			}
+		}
 		if (taken == null) {
 			String why;
 			if (!this.claimsFd) {
@@ -238,12 +263,49 @@ public final class Imsg implements AutoCloseable {
 		if (this.fd == NO_FD) {
 			return;
 		}
-		FileDescriptor left = this.fd.getAndSet(null);
-		if (left != null) {
-			Fds.closeQuietly(left);
+		ImsgChannel attached;
+		synchronized (this) {
+			FileDescriptor left = this.fd.getAndSet(null);
+			if (left != null) {
+				// Fds.close also unregisters it from junixsocket's socket: no detaching needed to close it.
+				Fds.closeQuietly(left);
+			}
+			attached = this.attachedTo;
+			this.attachedTo = null;
+		}
+		if (attached != null) {
+			attached.forget(this);
 		}
 		if (this.cleanable != null) {
 			this.cleanable.clean();
+		}
+	}
+
+	/** The channel delivers a message whose descriptor its socket still has registered. */
+	synchronized void attachTo(ImsgChannel channel) {
+		this.attachedTo = channel;
+	}
+
+	/**
+	 * The channel's socket is about to close: a descriptor still held becomes independent of it, so that the
+	 * message keeps it (a peer that sends a descriptor and exits must not take it back with it).
+	 */
+	void detachBeforeSocketCloses() {
+		synchronized (this) {
+			ImsgChannel attached = this.attachedTo;
+			this.attachedTo = null;
+			FileDescriptor raw = (this.fd != NO_FD) ? this.fd.get() : null;
+			if (attached == null || raw == null) {
+				return;
+			}
+			FileDescriptor owned;
+			try {
+				owned = attached.detach(this, raw);
+			}
+			catch (java.io.IOException ex) {
+				owned = null; // out of descriptors: the message has none left, as if it never came
+			}
+			this.fd.set(owned);
 		}
 	}
 

@@ -1,5 +1,6 @@
 package io.github.imsg4j.core;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -114,6 +115,13 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	private @Nullable SelectionKey key;
 
 	private volatile boolean readSuspended;
+
+	/**
+	 * Delivered messages whose descriptor the socket still has registered (see {@link Imsg#takeFd()}), weakly: a
+	 * message dropped without close() is still closed by its Cleaner. Made with the first such message (an idle
+	 * connection does without); guarded by this channel's monitor, which nothing else uses.
+	 */
+	private java.util.@Nullable WeakHashMap<Imsg, Boolean> attached;
 
 	/** Set by a local close: messages still arriving for {@link #receive} are closed, not queued. */
 	private volatile boolean discardInbox;
@@ -631,7 +639,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			this.lock.lock();
 			try {
 				this.queue.completeWrite(write, n);
-				this.drained.signalAll();
+				if (roomToSignal()) {
+					this.drained.signalAll();
+				}
 			}
 			finally {
 				this.lock.unlock();
@@ -644,6 +654,18 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				return false;
 			}
 		}
+	}
+
+	/**
+	 * Whether a write made enough room to wake waiting senders: the queue is empty (what {@link #flush(Duration)}
+	 * and {@link #close()} wait for), or down to half its byte and descriptor limits. Waking a sender that
+	 * waits at a full queue after every write would cost a context switch per message (one write per message
+	 * with a descriptor); from half full it appends many before it waits again. Holds the lock.
+	 */
+	private boolean roomToSignal() {
+		return this.queue.isEmpty() || this.state == CLOSED
+				|| (this.queue.queuedBytes() <= this.options.writeQueueLimit() / 2
+						&& this.queue.queuedFds() <= MAX_QUEUED_FDS / 2);
 	}
 
 	private void scheduleFlush() {
@@ -801,6 +823,18 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			message.close();
 			return;
 		}
+		if (message.hasFd()) {
+			// Its descriptor is still registered with the socket; the message detaches it only if it is taken.
+			message.attachTo(this);
+			synchronized (this) {
+				java.util.WeakHashMap<Imsg, Boolean> holding = this.attached;
+				if (holding == null) {
+					holding = new java.util.WeakHashMap<>(4);
+					this.attached = holding;
+				}
+				holding.put(message, Boolean.TRUE);
+			}
+		}
 		LinkedBlockingQueue<Object> in = this.inbox;
 		if (in != null) {
 			in.add(message);
@@ -943,6 +977,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			if (k != null) {
 				k.cancel();
 			}
+			detachAllBeforeClose();
 			closeQuietly(this.transport);
 			this.decoder.dispose();
 			if (cause == null) {
@@ -967,6 +1002,39 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			catch (RuntimeException ex) {
 				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener onClose failed", ex);
 			}
+		}
+	}
+
+	/**
+	 * Makes a received descriptor independent of the socket ({@link Imsg#takeFd()}, or the socket closing) and
+	 * forgets its message.
+	 */
+	FileDescriptor detach(Imsg message, FileDescriptor raw) throws IOException {
+		forget(message);
+		return this.transport.detach(raw);
+	}
+
+	/** A message whose descriptor was taken or closed. */
+	void forget(Imsg message) {
+		synchronized (this) {
+			if (this.attached != null) {
+				this.attached.remove(message);
+			}
+		}
+	}
+
+	/** On the loop, right before the socket closes: messages still holding a descriptor keep it. */
+	private void detachAllBeforeClose() {
+		Imsg[] holding;
+		synchronized (this) {
+			if (this.attached == null) {
+				return;
+			}
+			holding = this.attached.keySet().toArray(new Imsg[0]);
+			this.attached = null;
+		}
+		for (Imsg m : holding) {
+			m.detachBeforeSocketCloses();
 		}
 	}
 

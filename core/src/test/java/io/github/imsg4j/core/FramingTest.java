@@ -316,4 +316,38 @@ class FramingTest {
 			}
 		}
 	}
+
+	/**
+	 * A received descriptor stays registered with junixsocket's socket until the message's owner takes it; the
+	 * socket closing (here: the peer sends a file and exits) must not take it away from a message still held.
+	 * A second message's descriptor, never taken, is closed with its message.
+	 */
+	@ParameterizedTest
+	@EnumSource(WireFormat.class)
+	void aDescriptorOutlivesTheSocketItCameOn(WireFormat wire) throws Exception {
+		Path file = Files.createTempFile("imsg4j-fd", ".txt");
+		try {
+			Files.writeString(file, "sent before the hang-up");
+			try (RawPeer p = RawPeer.connect(ChannelOptions.defaults().withWireFormat(wire).withFdPassing(true), null)) {
+				try (FileInputStream in = new FileInputStream(file.toFile())) {
+					p.write(RawPeer.message(wire, 1, true, new byte[0]), in.getFD());
+				}
+				try (FileInputStream in = new FileInputStream(file.toFile())) {
+					p.write(RawPeer.message(wire, 2, true, new byte[0]), in.getFD());
+				}
+				p.socket.close();
+				p.channel.closeFuture().get(10, TimeUnit.SECONDS); // the channel's socket is closed now
+				try (Imsg first = p.channel.receive(WAIT); Imsg second = p.channel.receive(WAIT)) {
+					assertThat(first.type()).isEqualTo(1);
+					assertThat(second.hasFd()).isTrue();
+					try (FileInputStream taken = new FileInputStream(first.takeFd())) {
+						assertThat(new String(taken.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("sent before the hang-up");
+					}
+				}
+			}
+		}
+		finally {
+			Files.delete(file);
+		}
+	}
 }

@@ -18,8 +18,9 @@ import org.newsclub.net.unix.FileDescriptorCast;
  * {@link Transport} over a junixsocket {@link AFUNIXSocketChannel}.
  *
  * <p>Two of junixsocket's behaviours shape this class. Received descriptors stay registered with the socket,
- * which closes every one still open when the socket closes: each is therefore duplicated and the original
- * closed at once, so that ownership can really pass to the application. And a descriptor set for sending
+ * which closes every one still open when the socket closes: {@link #detach} duplicates one and closes the
+ * original, so that ownership can really pass to the application (closing one through
+ * {@link Fds#close} also unregisters it). And a descriptor set for sending
  * rides only on the next write syscall, even one that writes nothing: it is set right before each write.
  */
 public final class JunixTransport implements Transport {
@@ -82,24 +83,14 @@ public final class JunixTransport implements Transport {
 			// Left with the socket, which closes them when it closes.
 			return NONE;
 		}
-		if (received == null || received.length == 0) {
-			return NONE;
-		}
-		FileDescriptor[] owned = new FileDescriptor[received.length];
-		for (int i = 0; i < received.length; i++) {
-			owned[i] = detach(received[i]);
-		}
-		return owned;
+		return (received == null || received.length == 0) ? NONE : received;
 	}
 
 	/** Duplicates a received descriptor and closes the original, which junixsocket would close with the socket. */
-	private static FileDescriptor detach(FileDescriptor received) {
+	@Override
+	public FileDescriptor detach(FileDescriptor received) throws IOException {
 		try {
 			return FileDescriptorCast.duplicating(received).as(FileDescriptor.class);
-		}
-		catch (IOException ex) {
-			// EMFILE and the like: the descriptor cannot be kept; it is closed below and the message gets none.
-			return new FileDescriptor();
 		}
 		finally {
 			Fds.closeQuietly(received);
