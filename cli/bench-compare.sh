@@ -24,28 +24,11 @@ scale=${SCALE:-1}
 warmup=${WARMUP:-1}
 pin=()
 [ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")
-jar=cli/target/imsg4j-cli.jar
-cdir=target/cpeer
-[ -f "$jar" ] || mvn -B -q -ntp -pl cli -am package -DskipTests
-[ -x "$cdir/cbench-current" ] || make -s -C ../shared/cpeer O="$PWD/$cdir"
+. cli/bench-lib.sh
 [ -d bench/target/classes ] || mvn -B -q -ntp -pl bench -am install -DskipTests
 scp="bench/target/classes:$(mvn -q -ntp -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
-
-tmp=$(mktemp -d)
 raw=${RAW:-$tmp/raw.txt}
 : > "$raw"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-await_listening() { # FILE
-  for _ in $(seq 100); do grep -q '^listening ' "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "server did not start: $(cat "$1")" >&2; exit 1
-}
 
 client() { # IMPL GEN ARGS... -> one result line
   local impl=$1 gen=$2; shift 2

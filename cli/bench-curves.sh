@@ -14,26 +14,15 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 out=${OUT:-docs/img}
 raw=${RAW:-docs/bench-curves-raw.txt}
-jar=cli/target/imsg4j-cli.jar
-cdir=target/cpeer
-[ -f "$jar" ] || mvn -B -q -ntp -pl cli -am package -DskipTests
-[ -x "$cdir/cbench-current" ] || make -s -C ../shared/cpeer O="$PWD/$cdir"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-await_listening() { # FILE
-  for _ in $(seq 100); do grep -q '^listening ' "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "server did not start: $(cat "$1")" >&2; exit 1
-}
+. cli/bench-lib.sh
 field() { # NAME LINE -> value
   echo "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median_of() { # FIELD K: the median of FIELD over the K client result files
+  local i
+  for i in $(seq "$2"); do field "$1" "$(cat "$tmp/ping.$i")"; done | median
+}
 
 send() { # IMPL GEN SOCK N SIZE -> result line
   if [ "$1" = C ]; then "$cdir/cbench-$2" send "$3" "$4" "$5"
@@ -49,11 +38,17 @@ ping_clients() { # IMPL GEN SOCK K N -> one line with p50_us and p99_us
   local i
   for i in $(seq "$k"); do "$cdir/cbench-$gen" ping "$sock" "$n" 64 > "$tmp/ping.$i" & done
   wait # runs in $(...): its only children are these clients
-  local p50 p99
-  p50=$(for i in $(seq "$k"); do field p50_us "$(cat "$tmp/ping.$i")"; done | median)
-  p99=$(for i in $(seq "$k"); do field p99_us "$(cat "$tmp/ping.$i")"; done | median)
-  echo "mode=ping impl=c-$gen n=$n size=64 clients=$k p50_us=$p50 p99_us=$p99"
+  echo "mode=ping impl=c-$gen n=$n size=64 clients=$k p50_us=$(median_of p50_us "$k") p99_us=$(median_of p99_us "$k")"
 }
+record() { # CURVE X FUNCTION ARGS...: FUNCTION IMPL GEN SOCK ARGS for every pairing, its line kept in $raw
+  local curve=$1 x=$2 fn=$3 pair line
+  shift 3
+  for pair in CC JJ JC CJ; do
+    line=$("$fn" "${pair:0:1}" "$gen" "$tmp/${pair:1:1}-$gen.sock" "$@")
+    echo "curve=$curve gen=$gen run=$run pair=${pair:0:1}-${pair:1:1} x=$x $line" | tee -a "$raw" >&2
+  done
+}
+
 mkdir -p "$out"
 : > "$raw"
 echo "# bench-curves.sh $runs on $(nproc) CPUs, $(uname -sr), $(java -version 2>&1 | head -1), $(date -u +%F)" >> "$raw"
@@ -66,17 +61,11 @@ for gen in current classic; do
   for run in $(seq "$runs"); do
     for size in 16 64 256 1024 4096 16368; do
       n=$(( 400000000 / size )); [ "$n" -gt 1000000 ] && n=1000000
-      for pair in CC JJ JC CJ; do
-        line=$(send "${pair:0:1}" "$gen" "$tmp/${pair:1:1}-$gen.sock" "$n" "$size")
-        echo "curve=size gen=$gen run=$run pair=${pair:0:1}-${pair:1:1} x=$size $line" | tee -a "$raw" >&2
-      done
+      record size "$size" send "$n" "$size"
     done
     for k in 1 10 100; do
       n=$(( 20000 / k )); [ "$n" -lt 200 ] && n=200
-      for pair in CC JJ JC CJ; do
-        line=$(ping_clients "${pair:0:1}" "$gen" "$tmp/${pair:1:1}-$gen.sock" "$k" "$n")
-        echo "curve=clients gen=$gen run=$run pair=${pair:0:1}-${pair:1:1} x=$k $line" | tee -a "$raw" >&2
-      done
+      record clients "$k" ping_clients "$k" "$n"
     done
   done
 done

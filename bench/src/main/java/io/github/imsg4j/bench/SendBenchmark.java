@@ -2,45 +2,22 @@ package io.github.imsg4j.bench;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ImsgChannel;
-import io.github.imsg4j.core.WireFormat;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The send path of W1: {@link ImsgChannel#compose} of a {@code size}-byte message into a real socket, whose
  * batches the channel's event loop writes while a raw reader drains the other end. One op is one message; with
  * {@code -prof gc}, {@code gc.alloc.rate.norm} is what the whole process allocates per message sent.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(1)
-public class SendBenchmark {
-
-	@Param({ "current", "classic" })
-	public String wire;
-
-	@Param({ "64" })
-	public int size;
+public class SendBenchmark extends ImsgBenchmark {
 
 	private final AtomicLong received = new AtomicLong();
 
@@ -55,7 +32,7 @@ public class SendBenchmark {
 		Path path = RawPeer.socketPath("send");
 		this.drain = RawPeer.drain(path, this.received);
 		this.channel = ImsgChannel.connect(path, ChannelOptions.defaults()
-			.withWireFormat(WireFormat.valueOf(this.wire.toUpperCase(java.util.Locale.ROOT)))
+			.withWireFormat(wireFormat())
 			.withWriteQueueLimit(8L << 20));
 		this.payload = ByteBuffer.allocate(this.size);
 	}
