@@ -317,7 +317,13 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		}
 		PeerCredentials peer = transport.peerCredentials();
 		if (this.handler == null) {
-			this.accepted.add(new ImsgChannel(transport, this.options, null, this.path.toString()));
+			ImsgChannel channel = new ImsgChannel(transport, this.options, null, this.path.toString());
+			this.accepted.add(channel);
+			// close() may have drained the queue between our accept and this add: then nobody would ever take or
+			// close this one. close() clears open before it drains, so one of the two sees the other.
+			if (!this.open && this.accepted.remove(channel)) {
+				channel.abort();
+			}
 			return true;
 		}
 		ImsgListener listener;
