@@ -58,7 +58,8 @@ final class ImsgDispatcher {
 			handle(session, routes, message, unhandled);
 			return;
 		}
-		session.execute(() -> handle(session, routes, message, unhandled));
+		// Handed to the session's thread with the rest of this read, when the channel says the read is complete.
+		session.enqueue(() -> handle(session, routes, message, unhandled));
 	}
 
 	private void handle(ImsgSession session, ImsgHandlerRegistry.Routes routes, Imsg message,

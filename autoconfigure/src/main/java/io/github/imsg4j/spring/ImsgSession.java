@@ -57,6 +57,9 @@ public final class ImsgSession {
 	/** Tasks waiting to run; guarded by itself. */
 	private final ArrayDeque<Runnable> tasks = new ArrayDeque<>(4);
 
+	/** Tasks of the read being delivered, made with the first ({@link #enqueue}); the event loop's only. */
+	private @Nullable ArrayDeque<Runnable> pending;
+
 	/** The tasks the running drain took out of {@link #tasks} in one go; used by that drain only. */
 	private final ArrayDeque<Runnable> batch = new ArrayDeque<>(4);
 
@@ -308,6 +311,39 @@ public final class ImsgSession {
 		return now - this.activitySeenAt;
 	}
 
+	/**
+	 * On the event loop: keeps a message's task until {@link #submitPending()} hands over the whole read, so that
+	 * the loop and the handler thread meet on the lock once per read, not once per message.
+	 */
+	void enqueue(Runnable task) {
+		ArrayDeque<Runnable> read = this.pending;
+		if (read == null) {
+			read = new ArrayDeque<>(16);
+			this.pending = read;
+		}
+		read.add(task);
+	}
+
+	/** On the event loop, after a read: queues the read's tasks behind earlier ones, as {@link #execute} does. */
+	void submitPending() {
+		ArrayDeque<Runnable> read = this.pending;
+		if (read == null || read.isEmpty()) {
+			return;
+		}
+		boolean start;
+		synchronized (this.tasks) {
+			Runnable task;
+			while ((task = read.poll()) != null) {
+				this.tasks.add(task);
+				this.inFlight++;
+			}
+			start = startLocked();
+		}
+		if (start) {
+			this.executor.execute(this::drain);
+		}
+	}
+
 	/** Queues a task behind this session's earlier ones; pauses reading when too many wait. */
 	void execute(Runnable task) {
 		if (this.inline) {
@@ -320,16 +356,22 @@ public final class ImsgSession {
 		synchronized (this.tasks) {
 			this.tasks.add(task);
 			this.inFlight++;
-			start = !this.running;
-			this.running = true;
-			if (this.tasks.size() > PAUSE_AT && !this.paused) {
-				this.paused = true;
-				this.channel.pauseReading();
-			}
+			start = startLocked();
 		}
 		if (start) {
 			this.executor.execute(this::drain);
 		}
+	}
+
+	/** Under the tasks lock: whether a drain must start, and back-pressure when too many tasks wait. */
+	private boolean startLocked() {
+		boolean start = !this.running;
+		this.running = true;
+		if (this.tasks.size() > PAUSE_AT && !this.paused) {
+			this.paused = true;
+			this.channel.pauseReading();
+		}
+		return start;
 	}
 
 	/**

@@ -62,6 +62,14 @@ final class SessionListener implements ImsgListener {
 	}
 
 	@Override
+	public void onReadComplete(ImsgChannel channel) {
+		ImsgSession s = this.session;
+		if (s != null) {
+			s.submitPending();
+		}
+	}
+
+	@Override
 	public void onClose(ImsgChannel channel, @Nullable Throwable cause) {
 		ImsgSession s = this.session;
 		if (cause instanceof ImsgProtocolException) {

@@ -116,6 +116,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private volatile boolean readSuspended;
 
+	/** Loop thread only: the listener got a message since its last {@link ImsgListener#onReadComplete}. */
+	private boolean deliveredInRead;
+
 	/**
 	 * Delivered messages whose descriptor the socket still has registered (see {@link Imsg#takeFd()}), weakly: a
 	 * message dropped without close() is still closed by its Cleaner. Made with the first such message (an idle
@@ -794,7 +797,13 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		try {
 			for (int i = 0; (drainAll || i < READS_PER_TURN) && this.state != CLOSED && (drainAll || !this.readSuspended);
 					i++) {
-				FrameDecoder.Result result = this.decoder.readFrom(this.transport, buf, this::deliver);
+				FrameDecoder.Result result;
+				try {
+					result = this.decoder.readFrom(this.transport, buf, this::deliver);
+				}
+				finally {
+					readComplete();
+				}
 				if (result == FrameDecoder.Result.EOF) {
 					peerClosed();
 					return;
@@ -814,6 +823,20 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 								? " (control data truncated: the peer sent more file descriptors than one message may carry)"
 								: ""),
 						ex));
+			}
+		}
+	}
+
+	/** Tells the listener that the messages of a read were all delivered, if it was given any. */
+	private void readComplete() {
+		ImsgListener l = this.listener;
+		if (l != null && this.deliveredInRead) {
+			this.deliveredInRead = false;
+			try {
+				l.onReadComplete(this);
+			}
+			catch (RuntimeException ex) {
+				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener onReadComplete failed", ex);
 			}
 		}
 	}
@@ -848,6 +871,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			}
 			return;
 		}
+		this.deliveredInRead = true;
 		try {
 			this.listener.onMessage(this, message);
 		}

@@ -4,7 +4,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Receives a channel's events on the channel's event-loop thread, in order: {@link #onOpen} once, then
- * {@link #onMessage} for each message, then {@link #onClose} once. Methods must not block: a blocked
+ * {@link #onMessage} for each message (with {@link #onReadComplete} after each read's), then {@link #onClose}
+ * once. Methods must not block: a blocked
  * listener stalls every channel of its event loop. Hand work to an executor instead.
  */
 public interface ImsgListener {
@@ -26,6 +27,15 @@ public interface ImsgListener {
 	 * @param message the message, owned by the listener from now on
 	 */
 	void onMessage(ImsgChannel channel, Imsg message);
+
+	/**
+	 * Every message of one read from the socket has been passed to {@link #onMessage}: a listener that hands
+	 * messages to other threads can hand over a read's worth at once instead of one at a time.
+	 *
+	 * @param channel the channel that read them
+	 */
+	default void onReadComplete(ImsgChannel channel) {
+	}
 
 	/**
 	 * The channel closed: by this side, by the peer, or because of an error.
