@@ -147,7 +147,7 @@ class OutOfDescriptorsTest {
 				Thread.yield();
 			}
 			assertThat(serverFds).as("the server's open descriptors after the shortage").isEqualTo(serverFdsAtStart);
-			System.out.println("OutOfDescriptorsTest: " + recovered + " of 20 waiting connections served after recovery");
+			System.out.println("OutOfDescriptorsTest: " + recovered + " of " + (clients.size() - 60) + " waiting connections served after recovery");
 		}
 		finally {
 			clients.forEach(ImsgChannel::abort);
