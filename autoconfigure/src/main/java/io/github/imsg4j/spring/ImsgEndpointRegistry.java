@@ -7,9 +7,13 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ListenOptions;
@@ -270,7 +274,22 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 			}
 			c.stop();
 		}
-		sessions.forEach((s) -> s.channel().pauseReading());
+		// Wait until every loop has stopped reading: messages it read before then are delivered and counted as in
+		// flight (a read's handler tasks are handed over when the read completes), so awaitIdle sees them all.
+		List<CompletableFuture<Void>> paused = new ArrayList<>();
+		sessions.forEach((s) -> paused.add(s.channel().pauseReadingAsync()));
+		for (CompletableFuture<Void> p : paused) {
+			try {
+				p.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+			}
+			catch (ExecutionException | TimeoutException ex) {
+				// a loop that does not answer in time: awaitIdle below reports the connection as unfinished
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				break;
+			}
+		}
 		int unfinished = 0;
 		for (ImsgSession s : sessions) {
 			if (!s.awaitIdle(deadline)) {

@@ -890,6 +890,22 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		this.loop.execute(this::suspendReading);
 	}
 
+	/**
+	 * {@link #pauseReading()}, telling when it took effect.
+	 *
+	 * @return completes once reading has stopped, on the event loop: every message read before then has been
+	 *         delivered (and the listener told {@link ImsgListener#onReadComplete}); a graceful shutdown waits for
+	 *         it before it waits for handlers
+	 */
+	public CompletableFuture<Void> pauseReadingAsync() {
+		CompletableFuture<Void> applied = new CompletableFuture<>();
+		this.loop.execute(() -> {
+			suspendReading();
+			applied.complete(null);
+		});
+		return applied;
+	}
+
 	/** Reads from the socket again after {@link #pauseReading()}. */
 	public void resumeReading() {
 		this.loop.execute(this::resumeReadingOnLoop);
