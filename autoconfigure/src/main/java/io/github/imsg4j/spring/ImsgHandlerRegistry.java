@@ -61,17 +61,6 @@ public final class ImsgHandlerRegistry {
 	}
 
 	/**
-	 * @param endpoint an endpoint or client name
-	 * @param type a message type
-	 * @return the handler for that type there, else the endpoint's fallback, else {@code null}
-	 */
-	public @Nullable ImsgHandlerMethod lookup(String endpoint, int type) {
-		Map<Integer, ImsgHandlerMethod> table = this.routes.get(endpoint);
-		ImsgHandlerMethod m = (table != null) ? table.get(type) : null;
-		return (m != null) ? m : this.fallbacks.get(endpoint);
-	}
-
-	/**
 	 * One endpoint's routes, resolved once so that each message costs a single lookup by type.
 	 *
 	 * @param endpoint an endpoint or client name
@@ -122,8 +111,11 @@ public final class ImsgHandlerRegistry {
 		}
 
 		/**
+		 * A metrics tag for a type: its number when a typed handler takes it on this endpoint, else {@code other},
+		 * so that a peer sending random types cannot create unbounded meters. Built once, not per message.
+		 *
 		 * @param type a message type
-		 * @return as {@link ImsgHandlerRegistry#typeTag}, without building a string per message
+		 * @return the tag
 		 */
 		public String typeTag(int type) {
 			if (type >= 0 && type < SMALL) {
@@ -132,18 +124,5 @@ public final class ImsgHandlerRegistry {
 			String tag = this.tags.get(type);
 			return (tag != null) ? tag : "other";
 		}
-	}
-
-	/**
-	 * A metrics tag for a type: its number when a typed handler takes it on that endpoint, else {@code other},
-	 * so that a peer sending random types cannot create unbounded meters.
-	 *
-	 * @param endpoint an endpoint or client name
-	 * @param type a message type
-	 * @return the tag
-	 */
-	public String typeTag(String endpoint, int type) {
-		Map<Integer, ImsgHandlerMethod> table = this.routes.get(endpoint);
-		return (table != null && table.containsKey(type)) ? Integer.toUnsignedString(type) : "other";
 	}
 }

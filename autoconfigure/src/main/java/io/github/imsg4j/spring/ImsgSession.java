@@ -324,7 +324,10 @@ public final class ImsgSession {
 		read.add(task);
 	}
 
-	/** On the event loop, after a read: queues the read's tasks behind earlier ones, as {@link #execute} does. */
+	/**
+	 * On the event loop, after a read: queues the read's tasks behind earlier ones, starts a drain if none runs,
+	 * and pauses reading when too many wait.
+	 */
 	void submitPending() {
 		ArrayDeque<Runnable> read = this.pending;
 		if (read == null || read.isEmpty()) {
@@ -337,41 +340,16 @@ public final class ImsgSession {
 				this.tasks.add(task);
 				this.inFlight++;
 			}
-			start = startLocked();
+			start = !this.running;
+			this.running = true;
+			if (this.tasks.size() > PAUSE_AT && !this.paused) {
+				this.paused = true;
+				this.channel.pauseReading();
+			}
 		}
 		if (start) {
 			this.executor.execute(this::drain);
 		}
-	}
-
-	/** Queues a task behind this session's earlier ones; pauses reading when too many wait. */
-	void execute(Runnable task) {
-		if (this.inline) {
-			// On the event loop, which delivers this connection's messages one at a time: order is kept as it is.
-			started();
-			task.run();
-			return;
-		}
-		boolean start;
-		synchronized (this.tasks) {
-			this.tasks.add(task);
-			this.inFlight++;
-			start = startLocked();
-		}
-		if (start) {
-			this.executor.execute(this::drain);
-		}
-	}
-
-	/** Under the tasks lock: whether a drain must start, and back-pressure when too many tasks wait. */
-	private boolean startLocked() {
-		boolean start = !this.running;
-		this.running = true;
-		if (this.tasks.size() > PAUSE_AT && !this.paused) {
-			this.paused = true;
-			this.channel.pauseReading();
-		}
-		return start;
 	}
 
 	/**

@@ -31,7 +31,6 @@ final class FrameDecoder {
 
 	private static final System.Logger LOG = System.getLogger(FrameDecoder.class.getName());
 
-
 	/** Read results. */
 	enum Result {
 		/** The read filled the buffer, or brought a descriptor: more may be waiting. */

@@ -7,6 +7,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -124,7 +125,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 * message dropped without close() is still closed by its Cleaner. Made with the first such message (an idle
 	 * connection does without); guarded by this channel's monitor, which nothing else uses.
 	 */
-	private java.util.@Nullable WeakHashMap<Imsg, Boolean> attached;
+	private @Nullable WeakHashMap<Imsg, Boolean> attached;
 
 	/** Set by a local close: messages still arriving for {@link #receive} are closed, not queued. */
 	private volatile boolean discardInbox;
@@ -427,7 +428,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		try {
 			ensureOpen();
 			awaitRoom(len, fd != null, waitNanos);
-			wasEmpty = this.queue.isEmpty() && !this.queue.writeInFlight();
+			wasEmpty = this.queue.isEmpty(); // a write in flight always leaves bytes queued until it completes
 			int headerPid = (pid == 0) ? OWN_PID : pid;
 			if (single != null) {
 				this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, single);
@@ -847,16 +848,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			return;
 		}
 		if (message.hasFd()) {
-			// Its descriptor is still registered with the socket; the message detaches it only if it is taken.
-			message.attachTo(this);
-			synchronized (this) {
-				java.util.WeakHashMap<Imsg, Boolean> holding = this.attached;
-				if (holding == null) {
-					holding = new java.util.WeakHashMap<>(4);
-					this.attached = holding;
-				}
-				holding.put(message, Boolean.TRUE);
-			}
+			attach(message);
 		}
 		LinkedBlockingQueue<Object> in = this.inbox;
 		if (in != null) {
@@ -1052,6 +1044,19 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	FileDescriptor detach(Imsg message, FileDescriptor raw) throws IOException {
 		forget(message);
 		return this.transport.detach(raw);
+	}
+
+	/** A delivered message whose descriptor the socket still has registered; it detaches it only if it is taken. */
+	private void attach(Imsg message) {
+		message.attachTo(this);
+		synchronized (this) {
+			WeakHashMap<Imsg, Boolean> holding = this.attached;
+			if (holding == null) {
+				holding = new WeakHashMap<>(4);
+				this.attached = holding;
+			}
+			holding.put(message, Boolean.TRUE);
+		}
 	}
 
 	/** A message whose descriptor was taken or closed. */

@@ -103,13 +103,6 @@ public final class WriteQueue {
 	}
 
 	/**
-	 * @return whether a write handed out by {@link #nextWrite} has not been completed yet
-	 */
-	public boolean writeInFlight() {
-		return this.inFlight != null;
-	}
-
-	/**
 	 * Appends one message: header, then payload parts in order; the parts are only read, never moved.
 	 */
 	public void append(WireFormat wire, int type, int len, int peerid, int pid, @Nullable OutboundFd fd,
