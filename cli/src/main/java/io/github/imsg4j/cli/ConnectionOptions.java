@@ -20,8 +20,10 @@ final class ConnectionOptions {
 	}
 
 	ChannelOptions channelOptions(WireFormat w) {
-		return new ChannelOptions(w, w.checkMaxMessageSize(this.maxSize), true,
-				Math.max(64L << 20, this.maxSize), ChannelOptions.defaults().sendTimeout(),
-				ChannelOptions.defaults().receiveQueueCapacity(), ChannelOptions.defaults().closeTimeout(), null);
+		return ChannelOptions.defaults()
+			.withWireFormat(w)
+			.withMaxMessageSize(w.checkMaxMessageSize(this.maxSize))
+			.withFdPassing(true)
+			.withWriteQueueLimit(Math.max(64L << 20, this.maxSize));
 	}
 }

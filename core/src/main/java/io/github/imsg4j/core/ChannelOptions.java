@@ -20,13 +20,19 @@ import org.jspecify.annotations.Nullable;
  *        before the channel stops reading from the socket
  * @param closeTimeout how long an orderly {@link ImsgChannel#close()} waits for the write queue to drain
  * @param eventLoops the event loops serving the channel, or {@code null} for the process-wide shared ones
+ * @param maxReceivedFds received descriptors a connection may hold (delivered, not yet taken or closed) before
+ *        the channel stops reading from the peer until some are released (64 by default); a peer cannot make
+ *        the process hold more than this plus one per connection
+ * @param budget what every connection sharing it may hold together, or {@code null} for {@link ImsgBudget#shared()}
+ * @param logLimiter bounds the log lines the peer can cause, or {@code null} for {@link PeerLogLimiter#shared()}
  */
 public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean fdPassing, long writeQueueLimit,
-		Duration sendTimeout, int receiveQueueCapacity, Duration closeTimeout, @Nullable ImsgEventLoops eventLoops) {
+		Duration sendTimeout, int receiveQueueCapacity, Duration closeTimeout, @Nullable ImsgEventLoops eventLoops,
+		int maxReceivedFds, @Nullable ImsgBudget budget, @Nullable PeerLogLimiter logLimiter) {
 
 	private static final ChannelOptions DEFAULTS = new ChannelOptions(WireFormat.CURRENT,
 			WireFormat.DEFAULT_MAX_MESSAGE_SIZE, false, 4L * 1024 * 1024, Duration.ofSeconds(30), 4096,
-			Duration.ofSeconds(5), null);
+			Duration.ofSeconds(5), null, 64, null, null);
 
 	/**
 	 * Validates every field.
@@ -39,6 +45,9 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 * @param receiveQueueCapacity messages held for {@code receive}
 	 * @param closeTimeout wait for the queue to drain on close
 	 * @param eventLoops the loops to use, {@code null} for the shared ones
+	 * @param maxReceivedFds received descriptors held per connection before reading pauses
+	 * @param budget the shared budget, {@code null} for the process-wide one
+	 * @param logLimiter the log limiter, {@code null} for the process-wide one
 	 */
 	public ChannelOptions {
 		Objects.requireNonNull(wireFormat, "wireFormat");
@@ -52,6 +61,9 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 		if (receiveQueueCapacity < 1) {
 			throw new IllegalArgumentException("receiveQueueCapacity must be at least 1, got " + receiveQueueCapacity);
 		}
+		if (maxReceivedFds < 1) {
+			throw new IllegalArgumentException("maxReceivedFds must be at least 1, got " + maxReceivedFds);
+		}
 	}
 
 	private static void requireNonNegative(String name, Duration value) {
@@ -62,7 +74,8 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 
 	/**
 	 * OpenBSD's defaults: current wire format, 16384-byte messages, no fd passing; a 4 MiB write queue, 30 s
-	 * send timeout, 4096 queued received messages, 5 s close timeout, the shared event loops.
+	 * send timeout, 4096 queued received messages, 5 s close timeout, the shared event loops, 64 received
+	 * descriptors held per connection, the process-wide budget and log limiter.
 	 *
 	 * @return the default options
 	 */
@@ -76,7 +89,8 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions withWireFormat(WireFormat wire) {
 		return new ChannelOptions(wire, this.maxMessageSize, this.fdPassing, this.writeQueueLimit, this.sendTimeout,
-				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
+				this.logLimiter);
 	}
 
 	/**
@@ -85,7 +99,8 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions withMaxMessageSize(int max) {
 		return new ChannelOptions(this.wireFormat, max, this.fdPassing, Math.max(this.writeQueueLimit, max),
-				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds,
+				this.budget, this.logLimiter);
 	}
 
 	/**
@@ -94,7 +109,8 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions withFdPassing(boolean enabled) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, enabled, this.writeQueueLimit, this.sendTimeout,
-				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
+				this.logLimiter);
 	}
 
 	/**
@@ -103,7 +119,8 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions withWriteQueueLimit(long bytes) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, bytes, this.sendTimeout,
-				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
+				this.logLimiter);
 	}
 
 	/**
@@ -112,7 +129,8 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions withSendTimeout(Duration timeout) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit, timeout,
-				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops);
+				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
+				this.logLimiter);
 	}
 
 	/**
@@ -121,7 +139,8 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions withReceiveQueueCapacity(int capacity) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
-				this.sendTimeout, capacity, this.closeTimeout, this.eventLoops);
+				this.sendTimeout, capacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
+				this.logLimiter);
 	}
 
 	/**
@@ -130,7 +149,8 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions withCloseTimeout(Duration timeout) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
-				this.sendTimeout, this.receiveQueueCapacity, timeout, this.eventLoops);
+				this.sendTimeout, this.receiveQueueCapacity, timeout, this.eventLoops, this.maxReceivedFds, this.budget,
+				this.logLimiter);
 	}
 
 	/**
@@ -139,10 +159,49 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions withEventLoops(@Nullable ImsgEventLoops loops) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
-				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, loops);
+				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, loops, this.maxReceivedFds, this.budget,
+				this.logLimiter);
+	}
+
+	/**
+	 * @param fds received descriptors held per connection before the channel stops reading
+	 * @return a copy with that limit
+	 */
+	public ChannelOptions withMaxReceivedFds(int fds) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
+				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, fds, this.budget,
+				this.logLimiter);
+	}
+
+	/**
+	 * @param shared the budget the channel shares with others, {@code null} for the process-wide one
+	 * @return a copy using that budget
+	 */
+	public ChannelOptions withBudget(@Nullable ImsgBudget shared) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
+				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds,
+				shared, this.logLimiter);
+	}
+
+	/**
+	 * @param limiter bounds the log lines peers cause, {@code null} for the process-wide one
+	 * @return a copy using that limiter
+	 */
+	public ChannelOptions withLogLimiter(@Nullable PeerLogLimiter limiter) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
+				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds,
+				this.budget, limiter);
 	}
 
 	ImsgEventLoops loops() {
 		return (this.eventLoops != null) ? this.eventLoops : ImsgEventLoops.shared();
+	}
+
+	ImsgBudget effectiveBudget() {
+		return (this.budget != null) ? this.budget : ImsgBudget.shared();
+	}
+
+	PeerLogLimiter effectiveLogLimiter() {
+		return (this.logLimiter != null) ? this.logLimiter : PeerLogLimiter.shared();
 	}
 }

@@ -9,7 +9,6 @@ import java.util.Iterator;
 import java.util.function.Consumer;
 
 import io.github.imsg4j.core.internal.Transport;
-import io.github.imsg4j.core.internal.SafeLog;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,8 +21,11 @@ import org.jspecify.annotations.Nullable;
  * {@code IMSG_FD_MARK}) and starts in that range. This is what the current generation's C code does within
  * a read, made exact across reads; the classic C code takes the oldest queued descriptor, which comes to
  * the same for any sender that follows the rule. Only one descriptor per read is kept, as in C; extras are
- * closed at once. A descriptor no message can claim any more, because the stream has moved past its range,
- * is closed; a claiming message whose descriptor never came is delivered without one.
+ * closed at once. After every read the decoder keeps at most one descriptor: the one that came with the
+ * first byte of the next, incomplete message, if that message may claim one. Any other can never be claimed
+ * (a correct sender puts a descriptor only on a message's first byte) and is closed at once, so that a peer
+ * which trickles one message and sends a descriptor with every byte makes us hold none of them. A claiming
+ * message whose descriptor never came is delivered without one.
  *
  * <p>Runs on the channel's event-loop thread only.
  */
@@ -46,6 +48,9 @@ final class FrameDecoder {
 
 	private static final FileDescriptor[] NO_FDS = new FileDescriptor[0];
 
+	/** Header bytes needed to know whether a message claims a descriptor: type, then len (and classic's flags). */
+	private static final int FD_MARK_END = 8;
+
 	/** Names the connection in messages; its {@code toString()} is called only when one is written. */
 	private final Object origin;
 
@@ -64,8 +69,12 @@ final class FrameDecoder {
 	/** Bytes read from the socket so far; read by tests on other threads. */
 	private volatile long bytesRead;
 
-	FrameDecoder(Object origin, WireFormat wire, int maxSize) {
+	/** Lines about this peer's input, bounded per connection and in aggregate. */
+	private final PeerLogLimiter.Connection warnings;
+
+	FrameDecoder(Object origin, WireFormat wire, int maxSize, PeerLogLimiter.Connection warnings) {
 		this.origin = origin;
+		this.warnings = warnings;
 		this.wire = wire;
 		this.maxSize = maxSize;
 	}
@@ -94,10 +103,15 @@ final class FrameDecoder {
 			received = transport.takeReceivedFds();
 			adopt(received, from, from + Math.max(n, 0));
 		}
-		if (n > 0) {
-			this.bytesRead += n;
+		try {
+			decode(buf, sink);
 		}
-		decode(buf, sink);
+		finally {
+			// Counted once the read is fully dealt with, descriptors included: tests wait for this count.
+			if (n > 0) {
+				this.bytesRead += n;
+			}
+		}
 		if (n < 0) {
 			if (this.partial != null) {
 				throw new ImsgProtocolException(this.origin + ": connection closed in the middle of a message ("
@@ -121,7 +135,7 @@ final class FrameDecoder {
 
 	private void adopt(FileDescriptor[] received, long from, long to) {
 		if (received.length > 1) {
-			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.origin + ": peer sent " + received.length
+			this.warnings.log(LOG, System.Logger.Level.WARNING, () -> this.origin + ": peer sent " + received.length
 					+ " descriptors with the bytes at stream offset " + from + "; imsg takes one per message: closing "
 					+ (received.length - 1), null);
 		}
@@ -161,7 +175,9 @@ final class FrameDecoder {
 			deliver(buf, complete, sink);
 		}
 		this.base += complete;
-		closeUnclaimable();
+		// The next message starts at base: it may claim a descriptor unless its header says it does not (the fd
+		// mark or flag is within the header's first 8 bytes in both generations).
+		closeUnclaimable(end - complete < FD_MARK_END || this.wire.claimsFd(buf, complete));
 		if (error != null) {
 			throw error;
 		}
@@ -204,16 +220,29 @@ final class FrameDecoder {
 		return null;
 	}
 
-	/** Closes descriptors whose read range lies wholly before the next message: no message can claim them. */
-	private void closeUnclaimable() {
-		ReceivedFd first;
-		while ((first = this.fds.peekFirst()) != null && first.to() <= this.base) {
-			this.fds.removeFirst();
-			ReceivedFd unclaimed = first;
-			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> this.origin + ": closing a descriptor that arrived with stream bytes "
-					+ unclaimed.from() + ".." + unclaimed.to() + ", where no message claims one", null);
-			Fds.closeQuietly(first.fd());
+	/**
+	 * Closes every descriptor except one that arrived with the next message's first byte (stream offset
+	 * {@link #base}), which that message may still claim: no other message can.
+	 */
+	private void closeUnclaimable(boolean nextMayClaim) {
+		ReceivedFd keep = null;
+		ReceivedFd r;
+		while ((r = this.fds.pollFirst()) != null) {
+			if (keep == null && nextMayClaim && r.from() <= this.base && this.base < r.to()) {
+				keep = r;
+				continue;
+			}
+			this.warnings.log(LOG, System.Logger.Level.WARNING, unclaimedMessage(r), null);
+			Fds.closeQuietly(r.fd());
 		}
+		if (keep != null) {
+			this.fds.addFirst(keep);
+		}
+	}
+
+	private java.util.function.Supplier<String> unclaimedMessage(ReceivedFd unclaimed) {
+		return () -> this.origin + ": closing a descriptor that arrived with stream bytes " + unclaimed.from() + ".."
+				+ unclaimed.to() + ", where no message claims one";
 	}
 
 	long bytesRead() {

@@ -99,6 +99,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private final WriteQueue queue = new WriteQueue();
 
+	/** The queue's bytes as reserved from {@link #budget}; guarded by {@link #lock}. */
+	private long budgetedWriteBytes;
+
 	/** The one write in flight; whoever {@link WriteQueue#nextWrite} handed it to uses it, without the lock. */
 	private final WriteQueue.Write write = new WriteQueue.Write();
 
@@ -115,7 +118,25 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	/** Loop thread only. */
 	private @Nullable SelectionKey key;
 
-	private volatile boolean readSuspended;
+	/** Why reading is paused: {@link #PAUSED_BY_OWNER} and/or {@link #PAUSED_FOR_FDS}; reads only at 0. Written on the loop. */
+	private volatile int readPaused;
+
+	/** Paused by {@link #pauseReading()} or a full {@link #receive} queue. */
+	private static final int PAUSED_BY_OWNER = 1;
+
+	/** Paused while the connection holds {@link ChannelOptions#maxReceivedFds()} received descriptors. */
+	private static final int PAUSED_FOR_FDS = 2;
+
+	private final ImsgBudget budget;
+
+	/** Bytes this channel reserved from {@link #budget} for its {@link #inbox}; guarded by the inbox's monitor. */
+	private long inboxBytes;
+
+	/** Descriptors this channel reserved from {@link #budget}; guarded by this channel's monitor. */
+	private int reservedFds;
+
+	/** Log lines about this peer, counted against the connection's and the limiter's shares. */
+	private final PeerLogLimiter.Connection warnings;
 
 	/** Loop thread only: the listener got a message since its last {@link ImsgListener#onReadComplete}. */
 	private boolean deliveredInRead;
@@ -136,7 +157,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		this.loop = options.loops().next();
 		this.id = IDS.incrementAndGet();
 		this.origin = origin;
-		this.decoder = new FrameDecoder(this, options.wireFormat(), options.maxMessageSize());
+		this.budget = options.effectiveBudget();
+		this.warnings = options.effectiveLogLimiter().connection();
+		this.decoder = new FrameDecoder(this, options.wireFormat(), options.maxMessageSize(), this.warnings);
 		this.listener = listener;
 		this.inbox = (listener == null) ? new LinkedBlockingQueue<>() : null;
 		this.loop.execute(this::register);
@@ -423,22 +446,35 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			throw new ImsgSizeException(name() + ": message type " + Integer.toUnsignedString(type) + " of " + len
 					+ " bytes (header included) exceeds the channel's maximum of " + this.options.maxMessageSize());
 		}
-		boolean wasEmpty;
+		boolean wasEmpty = false;
+		boolean overBudget = false;
 		this.lock.lock();
 		try {
 			ensureOpen();
 			awaitRoom(len, fd != null, waitNanos);
-			wasEmpty = this.queue.isEmpty(); // a write in flight always leaves bytes queued until it completes
-			int headerPid = (pid == 0) ? OWN_PID : pid;
-			if (single != null) {
-				this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, single);
+			if (this.budget.tryReserveBytes(len)) {
+				this.budgetedWriteBytes += len;
+				wasEmpty = this.queue.isEmpty(); // a write in flight always leaves bytes queued until it completes
+				int headerPid = (pid == 0) ? OWN_PID : pid;
+				if (single != null) {
+					this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, single);
+				}
+				else {
+					this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, parts);
+				}
 			}
 			else {
-				this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, parts);
+				overBudget = true;
 			}
 		}
 		finally {
 			this.lock.unlock();
+		}
+		if (overBudget) {
+			ImsgLimitException over = new ImsgLimitException(name() + ": messages queued across connections are at the "
+					+ "shared " + this.budget + "; closing this connection, which does not read what is sent to it");
+			fail(over);
+			throw over;
 		}
 		if (wasEmpty) {
 			// A queue that held bytes already has someone to write them: a write in flight (its thread loops until the
@@ -496,6 +532,13 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			}
 			ensureOpen();
 		}
+	}
+
+	/** Gives the budget back what the queue no longer holds. Holds the lock. */
+	private void releaseWrittenBytes() {
+		long queued = this.queue.queuedBytes();
+		this.budget.releaseBytes(this.budgetedWriteBytes - queued);
+		this.budgetedWriteBytes = queued;
 	}
 
 	private boolean fits(long len) {
@@ -643,6 +686,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			this.lock.lock();
 			try {
 				this.queue.completeWrite(write, n);
+				releaseWrittenBytes();
 				if (roomToSignal()) {
 					this.drained.signalAll();
 				}
@@ -726,10 +770,12 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			in.add(END);
 			throw closedException();
 		}
-		if (this.readSuspended && in.size() <= this.options.receiveQueueCapacity() / 2) {
+		Imsg message = (Imsg) next;
+		releaseInboxBytes(message);
+		if ((this.readPaused & PAUSED_BY_OWNER) != 0 && in.size() <= this.options.receiveQueueCapacity() / 2) {
 			this.loop.execute(this::resumeReadingOnLoop);
 		}
-		return (Imsg) next;
+		return message;
 	}
 
 	// ---------------------------------------------------------------- event loop side
@@ -796,7 +842,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	private void readAvailable(boolean drainAll) {
 		ByteBuffer buf = this.loop.readBuffer(this.options.maxMessageSize() + SegmentSize.READ_ROOM);
 		try {
-			for (int i = 0; (drainAll || i < READS_PER_TURN) && this.state != CLOSED && (drainAll || !this.readSuspended);
+			for (int i = 0; (drainAll || i < READS_PER_TURN) && this.state != CLOSED && (drainAll || this.readPaused == 0);
 					i++) {
 				FrameDecoder.Result result;
 				try {
@@ -847,11 +893,20 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			message.close();
 			return;
 		}
-		if (message.hasFd()) {
-			attach(message);
+		if (message.hasFd() && !attach(message)) {
+			message.close();
+			fail(new ImsgLimitException(name() + ": received descriptors across connections are at the shared "
+					+ this.budget + "; closing this connection, whose descriptor went over it"));
+			return;
 		}
 		LinkedBlockingQueue<Object> in = this.inbox;
 		if (in != null) {
+			if (!reserveInboxBytes(message)) {
+				message.close();
+				fail(new ImsgLimitException(name() + ": received messages queued across connections are at the shared "
+						+ this.budget + "; closing this connection, whose message went over it"));
+				return;
+			}
 			in.add(message);
 			if (this.discardInbox) {
 				// closed locally while this message was being decoded: nobody will take it
@@ -859,7 +914,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				return;
 			}
 			if (in.size() >= this.options.receiveQueueCapacity()) {
-				suspendReading();
+				suspendReading(PAUSED_BY_OWNER);
 			}
 			return;
 		}
@@ -879,7 +934,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 * still delivered; the peer's writes fill the socket buffer and then wait.
 	 */
 	public void pauseReading() {
-		this.loop.execute(this::suspendReading);
+		this.loop.execute(() -> suspendReading(PAUSED_BY_OWNER));
 	}
 
 	/**
@@ -892,7 +947,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	public CompletableFuture<Void> pauseReadingAsync() {
 		CompletableFuture<Void> applied = new CompletableFuture<>();
 		this.loop.execute(() -> {
-			suspendReading();
+			suspendReading(PAUSED_BY_OWNER);
 			applied.complete(null);
 		});
 		return applied;
@@ -903,8 +958,8 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		this.loop.execute(this::resumeReadingOnLoop);
 	}
 
-	private void suspendReading() {
-		this.readSuspended = true;
+	private void suspendReading(int reason) {
+		this.readPaused |= reason;
 		SelectionKey k = this.key;
 		if (k != null && k.isValid()) {
 			k.interestOps(k.interestOps() & ~SelectionKey.OP_READ);
@@ -912,12 +967,16 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	}
 
 	private void resumeReadingOnLoop() {
-		if (!this.readSuspended || this.state == CLOSED) {
+		resumeReadingOnLoop(PAUSED_BY_OWNER);
+	}
+
+	private void resumeReadingOnLoop(int reason) {
+		if ((this.readPaused & reason) == 0 || this.state == CLOSED) {
 			return;
 		}
-		this.readSuspended = false;
+		this.readPaused &= ~reason;
 		SelectionKey k = this.key;
-		if (k != null && k.isValid()) {
+		if (this.readPaused == 0 && k != null && k.isValid()) {
 			k.interestOps(k.interestOps() | SelectionKey.OP_READ);
 		}
 	}
@@ -997,6 +1056,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			this.state = CLOSED;
 			this.closeCause = cause;
 			this.queue.discard();
+			releaseWrittenBytes();
 			this.drained.signalAll();
 		}
 		finally {
@@ -1046,25 +1106,45 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		return this.transport.detach(raw);
 	}
 
-	/** A delivered message whose descriptor the socket still has registered; it detaches it only if it is taken. */
-	private void attach(Imsg message) {
-		message.attachTo(this);
+	/**
+	 * A delivered message whose descriptor the socket still has registered; it detaches it only if it is taken.
+	 * Counts the descriptor against the connection's limit (reading pauses at it) and the shared budget.
+	 *
+	 * @return {@code false} when the shared budget has no room for it
+	 */
+	private boolean attach(Imsg message) {
 		synchronized (this) {
+			if (!this.budget.tryReserveFd()) {
+				return false;
+			}
+			this.reservedFds++;
 			WeakHashMap<Imsg, Boolean> holding = this.attached;
 			if (holding == null) {
 				holding = new WeakHashMap<>(4);
 				this.attached = holding;
 			}
 			holding.put(message, Boolean.TRUE);
+			if (holding.size() >= this.options.maxReceivedFds()) {
+				suspendReading(PAUSED_FOR_FDS);
+			}
 		}
+		message.attachTo(this);
+		return true;
 	}
 
-	/** A message whose descriptor was taken or closed. */
+	/** A message whose descriptor was taken or closed: reading resumes once half the connection's limit is free. */
 	void forget(Imsg message) {
+		boolean resume = false;
 		synchronized (this) {
-			if (this.attached != null) {
-				this.attached.remove(message);
+			if (this.attached != null && this.attached.remove(message) != null) {
+				this.reservedFds--;
+				this.budget.releaseFds(1);
+				resume = (this.readPaused & PAUSED_FOR_FDS) != 0
+						&& this.attached.size() <= this.options.maxReceivedFds() / 2;
 			}
+		}
+		if (resume) {
+			this.loop.execute(() -> resumeReadingOnLoop(PAUSED_FOR_FDS));
 		}
 	}
 
@@ -1072,6 +1152,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	private void detachAllBeforeClose() {
 		Imsg[] holding;
 		synchronized (this) {
+			// From here the descriptors are the holders' alone: they no longer count against this connection.
+			this.budget.releaseFds(this.reservedFds);
+			this.reservedFds = 0;
 			if (this.attached == null) {
 				return;
 			}
@@ -1083,12 +1166,34 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 	}
 
+	private boolean reserveInboxBytes(Imsg message) {
+		long size = WireFormat.HEADER_SIZE + message.length();
+		if (!this.budget.tryReserveBytes(size)) {
+			return false;
+		}
+		synchronized (this.inbox) {
+			this.inboxBytes += size;
+		}
+		return true;
+	}
+
+	private void releaseInboxBytes(Imsg message) {
+		long size = WireFormat.HEADER_SIZE + message.length();
+		synchronized (this.inbox) {
+			// a message the close already accounted for is not released twice
+			size = Math.min(size, this.inboxBytes);
+			this.inboxBytes -= size;
+		}
+		this.budget.releaseBytes(size);
+	}
+
 	/** Closes every queued message; keeps the end marker if it was there. */
-	private static void discardInbox(LinkedBlockingQueue<Object> in) {
+	private void discardInbox(LinkedBlockingQueue<Object> in) {
 		boolean end = false;
 		Object pending;
 		while ((pending = in.poll()) != null) {
 			if (pending instanceof Imsg m) {
+				releaseInboxBytes(m);
 				m.close();
 			}
 			else {

@@ -157,9 +157,12 @@ public final class ImsgAutoConfiguration {
 	}
 
 	private static ChannelOptions channelOptions(ImsgProperties.Connection c) {
-		ChannelOptions d = ChannelOptions.defaults();
-		return new ChannelOptions(c.getWire(), (int) c.getMaxMessageSize().toBytes(), c.isFdPassing(),
-				c.getWriteQueueLimit().toBytes(), c.getSendTimeout(), d.receiveQueueCapacity(), d.closeTimeout(), null);
+		return ChannelOptions.defaults()
+			.withWireFormat(c.getWire())
+			.withMaxMessageSize((int) c.getMaxMessageSize().toBytes())
+			.withFdPassing(c.isFdPassing())
+			.withWriteQueueLimit(c.getWriteQueueLimit().toBytes())
+			.withSendTimeout(c.getSendTimeout());
 	}
 
 	/** The uid this process runs as, which the default authorization allows. */

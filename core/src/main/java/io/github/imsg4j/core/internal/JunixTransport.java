@@ -43,8 +43,11 @@ public final class JunixTransport implements Transport {
 	public JunixTransport(AFUNIXSocketChannel channel, boolean receiveFds) throws IOException {
 		this.channel = channel;
 		this.credentials = toCredentials(channel.getPeerCredentials());
-		// Without a control buffer recv(2) is used and the kernel drops descriptors: imsgbuf_allow_fdpass off.
-		channel.setAncillaryReceiveBufferSize(receiveFds ? 256 : 0);
+		// Without a control buffer recv(2) is used and the kernel drops descriptors: imsgbuf_allow_fdpass off. With
+		// one, it must hold every descriptor one sendmsg can carry, or the kernel installs some and truncates.
+		if (receiveFds && !JunixInternals.receiveAllDescriptors(channel)) {
+			channel.setAncillaryReceiveBufferSize(256);
+		}
 		channel.configureBlocking(false);
 		// The channel itself is registered with the selector. On POLLHUP junixsocket's selector marks the key invalid
 		// and drops it from its poll set at the next select; the event loop sees the invalid key in the same turn and

@@ -1,0 +1,162 @@
+package io.github.imsg4j.core;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What all the connections sharing it may hold together, on top of each connection's own limits: bytes queued
+ * in either direction (messages waiting to be written to a peer, received messages waiting for a handler or for
+ * {@link ImsgChannel#receive}) and received descriptors not yet taken or closed. Per-connection limits stop one
+ * peer; this stops many peers together from exhausting the heap or the descriptor table. The connection whose
+ * reservation would go over the budget is closed, not the process and not the other connections.
+ *
+ * <p>Channels use {@link #shared()} unless {@link ChannelOptions#budget()} names another. Thread-safe and
+ * lock-free.
+ */
+public final class ImsgBudget {
+
+	private static final ImsgBudget SHARED = new ImsgBudget(Runtime.getRuntime().maxMemory() / 4,
+			Math.max(64, openFileLimit() / 2));
+
+	private final long maxBytes;
+
+	private final int maxFds;
+
+	private final AtomicLong bytes = new AtomicLong();
+
+	private final AtomicInteger fds = new AtomicInteger();
+
+	/**
+	 * @param maxBytes the most bytes queued across the connections sharing this budget; at least 1
+	 * @param maxFds the most received descriptors held across them; at least 1
+	 */
+	public ImsgBudget(long maxBytes, int maxFds) {
+		if (maxBytes < 1 || maxFds < 1) {
+			throw new IllegalArgumentException("a budget needs at least 1 byte and 1 descriptor, got " + maxBytes
+					+ " bytes and " + maxFds + " descriptors");
+		}
+		this.maxBytes = maxBytes;
+		this.maxFds = maxFds;
+	}
+
+	/**
+	 * The budget of every channel that names none: a quarter of the maximum heap, and half the process's
+	 * open-file limit ({@code RLIMIT_NOFILE}, at least 64).
+	 *
+	 * @return the process-wide budget
+	 */
+	public static ImsgBudget shared() {
+		return SHARED;
+	}
+
+	/** The soft {@code RLIMIT_NOFILE} from {@code /proc/self/limits}; 1024 when it cannot be read. */
+	static int openFileLimit() {
+		try {
+			for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+				if (line.startsWith("Max open files")) {
+					String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+					return soft.equals("unlimited") ? Integer.MAX_VALUE / 2 : (int) Math.min(Integer.MAX_VALUE / 2,
+							Long.parseLong(soft));
+				}
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			// not Linux, or /proc is not mounted: assume the common default
+		}
+		return 1024;
+	}
+
+	/**
+	 * @return the most bytes queued across connections
+	 */
+	public long maxBytes() {
+		return this.maxBytes;
+	}
+
+	/**
+	 * @return the most received descriptors held across connections
+	 */
+	public int maxFds() {
+		return this.maxFds;
+	}
+
+	/**
+	 * @return bytes reserved now
+	 */
+	public long usedBytes() {
+		return this.bytes.get();
+	}
+
+	/**
+	 * @return descriptors reserved now
+	 */
+	public int usedFds() {
+		return this.fds.get();
+	}
+
+	/**
+	 * Reserves {@code n} bytes if they fit.
+	 *
+	 * @param n bytes, not negative
+	 * @return {@code false}, reserving nothing, when they would go over the budget
+	 */
+	public boolean tryReserveBytes(long n) {
+		long used;
+		do {
+			used = this.bytes.get();
+			if (used + n > this.maxBytes) {
+				return false;
+			}
+		}
+		while (!this.bytes.compareAndSet(used, used + n));
+		return true;
+	}
+
+	/**
+	 * Gives back bytes reserved earlier.
+	 *
+	 * @param n bytes
+	 */
+	public void releaseBytes(long n) {
+		if (n != 0) {
+			this.bytes.addAndGet(-n);
+		}
+	}
+
+	/**
+	 * Reserves one received descriptor if it fits.
+	 *
+	 * @return {@code false}, reserving nothing, when it would go over the budget
+	 */
+	public boolean tryReserveFd() {
+		int used;
+		do {
+			used = this.fds.get();
+			if (used >= this.maxFds) {
+				return false;
+			}
+		}
+		while (!this.fds.compareAndSet(used, used + 1));
+		return true;
+	}
+
+	/**
+	 * Gives back descriptors reserved earlier.
+	 *
+	 * @param n how many
+	 */
+	public void releaseFds(int n) {
+		if (n != 0) {
+			this.fds.addAndGet(-n);
+		}
+	}
+
+	@Override
+	public String toString() {
+		return "budget of " + this.maxBytes + " bytes (" + usedBytes() + " used) and " + this.maxFds + " descriptors ("
+				+ usedFds() + " used)";
+	}
+}
