@@ -1,16 +1,14 @@
 package io.github.imsg4j.core;
 
 import java.io.IOException;
-import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -30,9 +28,11 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * {@link ImsgAcceptHandler} can refuse the peer before a single byte of it is read. A server made without a
  * handler queues accepted channels for {@link #accept(Duration)}.
  *
- * <p>An existing path is handled safely: a socket that still has a server behind it is never taken over; a
- * dead socket (connection refused) is replaced; anything that is not a socket is never removed. On
- * {@link #close()} the server removes its socket file if the path still names the socket it created.
+ * <p>An existing path is handled safely: only a socket of this user's that refuses connections is replaced;
+ * a live server's socket, one we may not connect to, another user's, and anything that is not a socket are
+ * never removed. A directory another user could replace the socket in is refused (see
+ * {@link ListenOptions#directoryCheck()}). On {@link #close()} the server removes its socket file if the path
+ * still names the socket it created.
  * Accepted channels live on until closed by their owners.
  */
 public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
@@ -52,7 +52,7 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 
 	private final @Nullable Object fileKey;
 
-	/** The private directory the socket was bound in (see {@link #bindPrivately}), removed on close. */
+	/** The private directory the socket was bound in, when it had to stay (see {@link SocketFiles#bindPrivately}). */
 	private final @Nullable Path privateDir;
 
 	private final EventLoop loop;
@@ -116,19 +116,18 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 	 */
 	public static ImsgServer listen(Path path, ChannelOptions options, ListenOptions listen,
 			@Nullable ImsgAcceptHandler handler) {
-		removeStaleSocket(path, listen.staleSocket());
+		if (listen.directoryCheck()) {
+			SocketFiles.checkDirectory(path);
+		}
+		SocketFiles.removeLeftovers(path);
+		SocketFiles.removeStaleSocket(path, listen.staleSocket());
 		AFUNIXServerSocketChannel socket = null;
 		try {
 			socket = AFUNIXServerSocketChannel.open();
 			// junixsocket would delete the path on close even if another server has since replaced it; we check first.
 			socket.socket().setDeleteOnClose(false);
-			Path privateDir = null;
-			if (listen.mode() == null && listen.group() == null) {
-				socket.bind(AFUNIXSocketAddress.of(path), listen.backlog());
-			}
-			else {
-				privateDir = bindPrivately(socket, path, listen);
-			}
+			Set<PosixFilePermission> mode = (listen.mode() != null) ? listen.mode() : SocketFiles.umaskMode();
+			Path privateDir = SocketFiles.bindPrivately(socket, path, mode, listen.group(), listen.backlog());
 			Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
 			socket.configureBlocking(false);
 			return new ImsgServer(path, options, handler, socket, fileKey, privateDir);
@@ -136,87 +135,6 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		catch (IOException | UnsupportedOperationException ex) {
 			ImsgChannel.closeQuietly(socket);
 			throw new ImsgIoException("cannot listen on " + path + ": " + ex, ex);
-		}
-	}
-
-	/**
-	 * Binds in a fresh 0700 directory beside {@code path}, sets mode and group there, then hard-links the socket
-	 * to {@code path} (which fails if anything appeared there meanwhile). Nobody can connect before the socket has
-	 * its final permissions. The private name stays until {@link #close()}: junixsocket checks on every accept
-	 * that the path it bound still names the same inode, and stops the server if it does not.
-	 *
-	 * @return the private directory, to remove on close
-	 */
-	private static Path bindPrivately(AFUNIXServerSocketChannel socket, Path path, ListenOptions listen)
-			throws IOException {
-		Path parent = path.toAbsolutePath().getParent();
-		Path dir = Files.createTempDirectory(parent, ".imsg4j-",
-				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-		Path tmp = dir.resolve("s");
-		boolean done = false;
-		try {
-			socket.bind(AFUNIXSocketAddress.of(tmp), listen.backlog());
-			if (listen.group() != null) {
-				GroupPrincipal group = path.getFileSystem().getUserPrincipalLookupService()
-					.lookupPrincipalByGroupName(listen.group());
-				Files.getFileAttributeView(tmp, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
-			}
-			if (listen.mode() != null) {
-				Files.setPosixFilePermissions(tmp, listen.mode());
-			}
-			Files.createLink(path, tmp);
-			done = true;
-			return dir;
-		}
-		finally {
-			if (!done) {
-				removePrivateDir(dir);
-			}
-		}
-	}
-
-	private static void removePrivateDir(Path dir) {
-		try {
-			Files.deleteIfExists(dir.resolve("s"));
-			Files.deleteIfExists(dir);
-		}
-		catch (IOException ex) {
-			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> "cannot remove " + dir + ": " + ex.getMessage(), null);
-		}
-	}
-
-	/** Removes a socket file that no server answers on; refuses to touch a live socket or a non-socket. */
-	private static void removeStaleSocket(Path path, ListenOptions.StaleSocket policy) {
-		BasicFileAttributes attrs;
-		try {
-			attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-		}
-		catch (IOException ex) {
-			return; // nothing there
-		}
-		if (!attrs.isOther()) {
-			throw new ImsgIoException("cannot listen on " + path + ": it exists and is not a socket; not removing it");
-		}
-		try (AFUNIXSocketChannel probe = AFUNIXSocketChannel.open()) {
-			probe.connect(AFUNIXSocketAddress.of(path));
-			throw new ImsgIoException("cannot listen on " + path + ": another server is listening there");
-		}
-		catch (SocketException ex) {
-			// connection refused: nobody listens, the socket is stale
-			if (policy == ListenOptions.StaleSocket.FAIL) {
-				throw new ImsgIoException("cannot listen on " + path
-						+ ": a stale socket file is there and the stale-socket policy is FAIL; not removing it");
-			}
-			try {
-				Files.deleteIfExists(path);
-			}
-			catch (IOException deleteFailed) {
-				throw new ImsgIoException("cannot remove stale socket " + path + ": " + deleteFailed.getMessage(),
-						deleteFailed);
-			}
-		}
-		catch (IOException ex) {
-			throw new ImsgIoException("cannot probe existing socket " + path + ": " + ex.getMessage(), ex);
 		}
 	}
 
@@ -369,7 +287,7 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 			// already gone
 		}
 		if (this.privateDir != null) {
-			removePrivateDir(this.privateDir);
+			SocketFiles.removePrivateDir(this.privateDir);
 		}
 		if (this.accepted != null) {
 			ImsgChannel pending;

@@ -7,29 +7,32 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How a server's socket file is made: its permissions and group, the listen backlog, and what to do when the
- * path already exists. Immutable; start from {@link #defaults()}.
+ * How a server's socket file is made: its permissions and group, the listen backlog, what to do when the path
+ * already exists, and whether its directory is checked. Immutable; start from {@link #defaults()}.
  *
- * <p>When a mode or group is given the socket is bound inside a private ({@code 0700}) directory next to the
- * path ({@code .imsg4j-*}), given its mode and group there, and only then linked into place, so that there is
- * no moment in which the socket is more open than configured. The private directory stays while the server
- * listens (junixsocket re-checks the bound name on every accept) and is removed when it closes. Without either, the socket gets the process's umask, as
- * {@code bind(2)} gives.
+ * <p>The socket is bound inside a private ({@code 0700}) directory next to the path ({@code .imsg4j-*}), given
+ * its mode and group there, and only then linked into place, so that there is no moment in which the socket
+ * is more open than configured (the socket library alone would make it {@code 0666}). The private directory is
+ * removed right after; one left by a process that died is removed by the next server started beside it.
  *
- * @param mode the socket file's permissions, or {@code null} to leave them to the umask
+ * @param mode the socket file's permissions ({@code 0600} by default), or {@code null} for what
+ *        {@code bind(2)} gives: {@code 0666} less the process's umask
  * @param group the socket file's group name, or {@code null} for the process's group
  * @param backlog the {@code listen(2)} backlog; at least 1
  * @param staleSocket what to do with an existing socket file nobody listens on
+ * @param directoryCheck whether to refuse a directory another user could replace the socket in: owned by
+ *        someone other than this user or root, or writable by others without the sticky bit (on by default)
  */
 public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable String group, int backlog,
-		StaleSocket staleSocket) {
+		StaleSocket staleSocket, boolean directoryCheck) {
 
-	private static final ListenOptions DEFAULTS = new ListenOptions(null, null, 128, StaleSocket.REPLACE);
+	private static final ListenOptions DEFAULTS = new ListenOptions(parseMode("0600"), null, 128,
+			StaleSocket.REPLACE, true);
 
 	/**
-	 * What a server does when its path already holds a socket file. A socket with a live server behind it
-	 * (a connection succeeds) is never taken over, and a path that is not a socket is never removed, whatever
-	 * this says.
+	 * What a server does when its path already holds a socket file. Whatever this says, only a socket of this
+	 * user's that refuses connections is ever removed: never a live one, one we may not connect to, another
+	 * user's, or anything that is not a socket.
 	 */
 	public enum StaleSocket {
 
@@ -47,6 +50,7 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 	 * @param group the socket's group, or {@code null}
 	 * @param backlog the listen backlog
 	 * @param staleSocket the stale-socket policy
+	 * @param directoryCheck whether the socket's directory is checked
 	 */
 	public ListenOptions {
 		mode = (mode != null) ? Set.copyOf(mode) : null;
@@ -60,7 +64,7 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 	}
 
 	/**
-	 * Umask permissions, the process's group, backlog 128, stale sockets replaced.
+	 * Mode {@code 0600}, the process's group, backlog 128, stale sockets of ours replaced, the directory checked.
 	 *
 	 * @return the defaults
 	 */
@@ -89,11 +93,11 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 	}
 
 	/**
-	 * @param permissions the socket file's permissions, or {@code null} for the umask's
+	 * @param permissions the socket file's permissions, or {@code null} for {@code 0666} less the umask
 	 * @return a copy with that mode
 	 */
 	public ListenOptions withMode(@Nullable Set<PosixFilePermission> permissions) {
-		return new ListenOptions(permissions, this.group, this.backlog, this.staleSocket);
+		return new ListenOptions(permissions, this.group, this.backlog, this.staleSocket, this.directoryCheck);
 	}
 
 	/**
@@ -101,7 +105,7 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 	 * @return a copy with that group
 	 */
 	public ListenOptions withGroup(@Nullable String name) {
-		return new ListenOptions(this.mode, name, this.backlog, this.staleSocket);
+		return new ListenOptions(this.mode, name, this.backlog, this.staleSocket, this.directoryCheck);
 	}
 
 	/**
@@ -109,7 +113,7 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 	 * @return a copy with that backlog
 	 */
 	public ListenOptions withBacklog(int value) {
-		return new ListenOptions(this.mode, this.group, value, this.staleSocket);
+		return new ListenOptions(this.mode, this.group, value, this.staleSocket, this.directoryCheck);
 	}
 
 	/**
@@ -117,6 +121,14 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 	 * @return a copy with that policy
 	 */
 	public ListenOptions withStaleSocket(StaleSocket policy) {
-		return new ListenOptions(this.mode, this.group, this.backlog, policy);
+		return new ListenOptions(this.mode, this.group, this.backlog, policy, this.directoryCheck);
+	}
+
+	/**
+	 * @param check whether to refuse a socket directory another user could replace the socket in
+	 * @return a copy with the check on or off
+	 */
+	public ListenOptions withDirectoryCheck(boolean check) {
+		return new ListenOptions(this.mode, this.group, this.backlog, this.staleSocket, check);
 	}
 }
