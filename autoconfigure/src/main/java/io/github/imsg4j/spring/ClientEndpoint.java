@@ -149,7 +149,7 @@ public final class ClientEndpoint {
 			return false;
 		}
 		try {
-			ImsgChannel.connect(this.path, this.options, new SessionListener(this.name, this.context, this.unhandled,
+			ImsgChannel.connect(this.path, this.options, new SessionListener(this.name, this.context, this.unhandled, true,
 					this::connected, this::lost));
 			return true;
 		}

@@ -59,7 +59,7 @@ final class ImsgDispatcher {
 			return;
 		}
 		// Handed to the session's thread with the rest of this read, when the channel says the read is complete.
-		session.enqueue(() -> handle(session, routes, message, unhandled));
+		session.enqueue(() -> handle(session, routes, message, unhandled), message);
 	}
 
 	private void handle(ImsgSession session, ImsgHandlerRegistry.Routes routes, Imsg message,
@@ -74,7 +74,7 @@ final class ImsgDispatcher {
 			if (unhandled == UnhandledMessagePolicy.CLOSE) {
 				session.close();
 			}
-			session.done();
+			session.done(message);
 			return;
 		}
 		// Two clock reads per message cost ~40 ns here: only when someone records handler times.
@@ -119,7 +119,8 @@ final class ImsgDispatcher {
 			session.send(replyType, request.peerId(), result, null);
 			return null;
 		}
-		catch (RuntimeException ex) {
+		catch (Throwable ex) {
+			// an Error too: finish() must still close the message and count the handler done
 			return ex;
 		}
 	}
@@ -147,7 +148,7 @@ final class ImsgDispatcher {
 		}
 		finally {
 			message.close();
-			session.done();
+			session.done(message);
 		}
 	}
 

@@ -18,7 +18,9 @@ import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.OutboundFd;
+import io.github.imsg4j.core.ImsgLimitException;
 import io.github.imsg4j.core.PeerCredentials;
+import io.github.imsg4j.core.PeerLogLimiter;
 import io.github.imsg4j.core.WireFormat;
 import org.jspecify.annotations.Nullable;
 
@@ -27,10 +29,20 @@ import org.jspecify.annotations.Nullable;
  * and how to send to it. Thread-safe; may be kept and used after the handler returns, until it closes.
  *
  * <p>Received messages are handled one at a time, in order, on the handler executor. When more than
- * {@value #PAUSE_AT} wait, the session stops reading from the socket until the backlog falls to
- * {@value #RESUME_AT}: a fast peer meets back-pressure instead of filling the heap.
+ * {@value #PAUSE_AT} wait, or more bytes than the connection's write-queue limit, the session stops reading
+ * from the socket until the backlog falls to {@value #RESUME_AT} messages and half those bytes: a fast peer
+ * meets back-pressure instead of filling the heap. Waiting messages also count against the shared
+ * {@link io.github.imsg4j.core.ImsgBudget}; the connection that goes over it is closed.
+ *
+ * <p><b>Sending never blocks a shared thread.</b> A reply, or any send from a handler thread, that does not fit
+ * the peer's write queue closes that peer ({@link ImsgLimitException}): a peer that does not read its replies
+ * cannot hold a handler thread. Only a send from an application thread to an {@code imsg.clients} connection
+ * waits for room, up to its {@code send-timeout}.
  */
 public final class ImsgSession {
+
+	private static final org.apache.commons.logging.Log LOG = org.apache.commons.logging.LogFactory
+		.getLog(ImsgSession.class);
 
 	static final int PAUSE_AT = 1024;
 
@@ -46,6 +58,19 @@ public final class ImsgSession {
 
 	private final Executor executor;
 
+	/** Whether sends from application threads wait for room (connections we made to a daemon), or never wait. */
+	private final boolean waitsForRoom;
+
+	/** Set while a thread runs this class's handler tasks: sends from it never wait. */
+	private static final ThreadLocal<Boolean> ON_HANDLER_THREAD = new ThreadLocal<>();
+
+	private final io.github.imsg4j.core.ImsgBudget budget;
+
+	/** Bytes of the messages in {@link #tasks}, reserved from {@link #budget}; guarded by {@link #tasks}. */
+	private long queuedBytes;
+
+	private final long pauseBytes;
+
 	/** Handlers run on the event loop ({@link ImsgHandlerExecutor#inline()}). */
 	private final boolean inline;
 
@@ -60,12 +85,15 @@ public final class ImsgSession {
 	/** Tasks of the read being delivered, made with the first ({@link #enqueue}); the event loop's only. */
 	private @Nullable ArrayDeque<Runnable> pending;
 
+	/** Bytes of the messages of {@link #pending}; the event loop's only. */
+	private long pendingBytes;
+
 	/** The tasks the running drain took out of {@link #tasks} in one go; used by that drain only. */
 	private final ArrayDeque<Runnable> batch = new ArrayDeque<>(4);
 
 	private boolean running;
 
-	/** Threads in {@link #awaitIdle}: only then does {@link #done()} need to notify. */
+	/** Threads in {@link #awaitIdle}: only then does {@link #done} need to notify. */
 	private int idleWaiters;
 
 	private boolean paused;
@@ -93,18 +121,21 @@ public final class ImsgSession {
 		}
 	}
 
-	/** Warnings logged about this peer's input; past {@value #WARNINGS} they go to debug, so a peer cannot flood the log. */
-	private final java.util.concurrent.atomic.AtomicInteger warnings = new java.util.concurrent.atomic.AtomicInteger();
+	/** Lines logged about this peer, bounded per connection and with every other connection of the endpoint. */
+	private final PeerLogLimiter.Connection warnings;
 
-	static final int WARNINGS = 10;
-
-	ImsgSession(String endpoint, ImsgChannel channel, ImsgCodecs codecs, ImsgMetrics metrics, Executor executor) {
+	ImsgSession(String endpoint, ImsgChannel channel, ImsgCodecs codecs, ImsgMetrics metrics, Executor executor,
+			boolean waitsForRoom) {
 		this.endpoint = endpoint;
 		this.channel = channel;
 		this.codecs = codecs;
 		this.metrics = metrics;
 		this.executor = executor;
+		this.waitsForRoom = waitsForRoom;
 		this.inline = executor instanceof ImsgHandlerExecutor h && h.isInline();
+		this.budget = channel.options().effectiveBudget();
+		this.warnings = channel.options().effectiveLogLimiter().connection();
+		this.pauseBytes = channel.options().writeQueueLimit();
 	}
 
 	/**
@@ -172,20 +203,31 @@ public final class ImsgSession {
 	}
 
 	/**
-	 * Sends a message, waiting for room in the write queue up to the configured send timeout.
+	 * Sends a message. From an application thread to an {@code imsg.clients} connection it waits for room in the
+	 * write queue up to the configured send timeout; anywhere else (endpoint connections, handler threads, the
+	 * event loop) a full queue closes this connection instead, since its peer does not read.
 	 *
 	 * @param type the message type
 	 * @param peerid the header's peer id
 	 * @param payload the payload (see {@link ImsgReply#payload()}), or {@code null}
 	 * @param fd a descriptor to pass, or {@code null}; when sending fails a transferred descriptor is closed
-	 * @throws io.github.imsg4j.core.ImsgException when the message is too large, the queue stays full, or the
-	 *         connection is closed
+	 * @throws io.github.imsg4j.core.ImsgException when the message is too large, the queue stays full
+	 *         ({@link ImsgLimitException} when that closed the connection), or the connection is closed
 	 */
 	public void send(int type, int peerid, @Nullable Object payload, @Nullable OutboundFd fd) {
 		ByteBuffer bytes;
 		try {
 			bytes = this.codecs.encode(payload, this.channel.maxMessageSize() - WireFormat.HEADER_SIZE);
-			this.channel.compose(type, peerid, 0, fd, bytes);
+			if (this.waitsForRoom && ON_HANDLER_THREAD.get() == null) {
+				this.channel.compose(type, peerid, 0, fd, bytes);
+			}
+			else if (!this.channel.tryCompose(type, peerid, 0, fd, bytes)) {
+				ImsgLimitException full = new ImsgLimitException(this.channel.name() + ": the peer does not read what is "
+						+ "sent to it (" + this.channel.queuedBytes() + " bytes queued, limit "
+						+ this.channel.options().writeQueueLimit() + "); closing it rather than holding a shared thread");
+				this.channel.abort();
+				throw full;
+			}
 		}
 		catch (RuntimeException ex) {
 			closeUnsent(fd);
@@ -278,14 +320,35 @@ public final class ImsgSession {
 		}
 	}
 
-	/** Logs a warning about the peer's input, at most {@value #WARNINGS} times per connection at WARN level. */
+	/**
+	 * Logs a line this peer caused: at WARN for the connection's first few and within the endpoint's rate, then
+	 * at debug, and dropped over the endpoint's rate (see {@link PeerLogLimiter}).
+	 */
 	void warn(org.apache.commons.logging.Log log, String message) {
-		int n = this.warnings.incrementAndGet();
-		if (n <= WARNINGS) {
-			log.warn(message + ((n == WARNINGS) ? " (further warnings about " + this + " go to debug level)" : ""));
+		warn(log, message, null);
+	}
+
+	/** As {@link #warn(org.apache.commons.logging.Log, String)}; {@code error}'s stack trace only at debug level. */
+	void warn(org.apache.commons.logging.Log log, String message, @Nullable Throwable error) {
+		warn(log, message, error, log.isDebugEnabled());
+	}
+
+	/** As {@link #warn(org.apache.commons.logging.Log, String)}, with {@code error}'s stack trace: a failure of ours. */
+	void warnWithTrace(org.apache.commons.logging.Log log, String message, Throwable error) {
+		warn(log, message, error, true);
+	}
+
+	private void warn(org.apache.commons.logging.Log log, String message, @Nullable Throwable error, boolean trace) {
+		PeerLogLimiter.Verdict v = this.warnings.next();
+		if (v == PeerLogLimiter.Verdict.DROP) {
+			return;
+		}
+		Throwable shown = trace ? error : null;
+		if (v == PeerLogLimiter.Verdict.LOG) {
+			log.warn(this.warnings.decorate(message, v), shown);
 		}
 		else if (log.isDebugEnabled()) {
-			log.debug(message);
+			log.debug(message, error);
 		}
 	}
 
@@ -315,13 +378,19 @@ public final class ImsgSession {
 	 * On the event loop: keeps a message's task until {@link #submitPending()} hands over the whole read, so that
 	 * the loop and the handler thread meet on the lock once per read, not once per message.
 	 */
-	void enqueue(Runnable task) {
+	void enqueue(Runnable task, Imsg message) {
 		ArrayDeque<Runnable> read = this.pending;
 		if (read == null) {
 			read = new ArrayDeque<>(16);
 			this.pending = read;
 		}
 		read.add(task);
+		this.pendingBytes += size(message);
+	}
+
+	/** What a queued message counts for, until its handler is {@link #done}. */
+	private static long size(Imsg message) {
+		return WireFormat.HEADER_SIZE + message.length();
 	}
 
 	/**
@@ -334,18 +403,31 @@ public final class ImsgSession {
 			return;
 		}
 		boolean start;
+		long bytes = this.pendingBytes;
+		this.pendingBytes = 0;
+		boolean overBudget = !this.budget.tryReserveBytes(bytes);
 		synchronized (this.tasks) {
 			Runnable task;
 			while ((task = read.poll()) != null) {
 				this.tasks.add(task);
 				this.inFlight++;
 			}
+			if (!overBudget) {
+				this.queuedBytes += bytes;
+			}
 			start = !this.running;
 			this.running = true;
-			if (this.tasks.size() > PAUSE_AT && !this.paused) {
+			if ((this.tasks.size() > PAUSE_AT || this.queuedBytes > this.pauseBytes) && !this.paused) {
 				this.paused = true;
 				this.channel.pauseReading();
 			}
+		}
+		if (overBudget) {
+			// This read's messages are handled (they were read, their descriptors are owned), but the connection
+			// that took the shared budget over its limit reads nothing more.
+			warn(LOG, "Closing " + this + ": messages waiting for handlers across connections are at the shared "
+					+ this.budget);
+			this.channel.abort();
 		}
 		if (start) {
 			this.executor.execute(this::drain);
@@ -368,17 +450,34 @@ public final class ImsgSession {
 					this.running = false;
 					return;
 				}
-				if (this.paused && this.tasks.size() <= RESUME_AT) {
-					this.paused = false;
-					// While we did not read, the peer was not idle: we were. Restart the idle clock.
-					touch();
-					this.channel.resumeReading();
+				resumeIfDrained();
+			}
+			ON_HANDLER_THREAD.set(Boolean.TRUE);
+			try {
+				Runnable task;
+				while ((task = this.batch.poll()) != null) {
+					try {
+						task.run();
+					}
+					catch (Throwable ex) {
+						// An Error (out of memory, say) must not end the drain: this session would never run again.
+						LOG.error("imsg handler task failed on " + this + "; the session goes on", ex);
+					}
 				}
 			}
-			Runnable task;
-			while ((task = this.batch.poll()) != null) {
-				task.run();
+			finally {
+				ON_HANDLER_THREAD.remove();
 			}
+		}
+	}
+
+	/** Reads again once the backlog is down to {@value #RESUME_AT} messages and half the byte limit. Holds the lock. */
+	private void resumeIfDrained() {
+		if (this.paused && this.tasks.size() <= RESUME_AT && this.queuedBytes <= this.pauseBytes / 2) {
+			this.paused = false;
+			// While we did not read, the peer was not idle: we were. Restart the idle clock.
+			touch();
+			this.channel.resumeReading();
 		}
 	}
 
@@ -387,21 +486,27 @@ public final class ImsgSession {
 		return this.inline;
 	}
 
-	/** An inline handler starts: counted as in flight until {@link #done()}. */
+	/** An inline handler starts: counted as in flight until {@link #done}. */
 	void started() {
 		synchronized (this.tasks) {
 			this.inFlight++;
 		}
 	}
 
-	/** A handler (or its future) finished. */
-	void done() {
+	/** A handler (or its future) finished with {@code message}. */
+	void done(Imsg message) {
+		long bytes = this.inline ? 0 : size(message);
+		long release;
 		synchronized (this.tasks) {
+			release = Math.min(bytes, this.queuedBytes);
+			this.queuedBytes -= release;
+			resumeIfDrained();
 			this.inFlight--;
 			if (this.idleWaiters > 0) {
 				this.tasks.notifyAll();
 			}
 		}
+		this.budget.releaseBytes(release);
 	}
 
 	/** Whether nothing is queued, running or pending for this session, and reading is not paused. */

@@ -1,14 +1,17 @@
 package io.github.imsg4j.spring;
 
 import io.github.imsg4j.core.Imsg;
+import io.github.imsg4j.core.ImsgException;
 import io.github.imsg4j.core.ImsgPayloadException;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
- * The default {@link ImsgErrorHandler}: logs and keeps the connection up. A payload that does not fit the
- * handler's declared type is logged in one line (it is the peer's mistake, not ours); anything else with its
- * stack trace.
+ * The default {@link ImsgErrorHandler}: logs and keeps the connection up. Every line counts against the
+ * peer's share of the log (see {@link io.github.imsg4j.core.PeerLogLimiter}): a peer that makes every message
+ * fail cannot flood it. A payload that does not fit the handler's declared type, and a reply that could not be
+ * sent (the peer closed, or does not read), are the peer's doing and logged in one line, with the stack trace
+ * only at debug level; anything else with its stack trace.
  */
 public class LoggingImsgErrorHandler implements ImsgErrorHandler {
 
@@ -19,8 +22,11 @@ public class LoggingImsgErrorHandler implements ImsgErrorHandler {
 		if (error instanceof ImsgPayloadException) {
 			session.warn(LOG, "Rejected " + message + " on " + session + ": " + error.getMessage());
 		}
+		else if (error instanceof ImsgException) {
+			session.warn(LOG, "Reply to " + message + " on " + session + " not sent: " + error.getMessage(), error);
+		}
 		else {
-			LOG.warn("Handler failed on " + message + " on " + session, error);
+			session.warnWithTrace(LOG, "Handler failed on " + message + " on " + session, error);
 		}
 		return Action.CONTINUE;
 	}

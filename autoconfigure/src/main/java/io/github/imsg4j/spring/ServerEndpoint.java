@@ -16,6 +16,7 @@ import io.github.imsg4j.core.ImsgListener;
 import io.github.imsg4j.core.ImsgServer;
 import io.github.imsg4j.core.ListenOptions;
 import io.github.imsg4j.core.PeerCredentials;
+import io.github.imsg4j.core.PeerLogLimiter;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -56,6 +57,9 @@ public final class ServerEndpoint {
 
 	private final AtomicLong refused = new AtomicLong();
 
+	/** Lines about refused peers: each refusal is a new connection, so they share one count. */
+	private final PeerLogLimiter.Connection refusals;
+
 	private volatile @Nullable ImsgServer server;
 
 	private @Nullable ScheduledFuture<?> idleCheck;
@@ -65,7 +69,11 @@ public final class ServerEndpoint {
 			List<ImsgPeerAuthorizer> authorizers, PropertiesPeerAuthorizer rules, SessionContext context) {
 		this.name = name;
 		this.path = path;
-		this.channelOptions = channelOptions;
+		// Every line a peer of this endpoint causes, in the core or here, counts against one limiter.
+		PeerLogLimiter limiter = (channelOptions.logLimiter() != null) ? channelOptions.logLimiter()
+				: new PeerLogLimiter(10, 20, 100);
+		this.channelOptions = channelOptions.withLogLimiter(limiter);
+		this.refusals = limiter.connection();
 		this.listenOptions = listenOptions;
 		this.maxConnections = maxConnections;
 		this.idleTimeout = idleTimeout;
@@ -128,7 +136,7 @@ public final class ServerEndpoint {
 		if (!authorized(peer)) {
 			this.refused.incrementAndGet();
 			this.context.metrics().connectionRefused(this.name, "auth");
-			LOG.warn("imsg endpoint '" + this.name + "' refused peer pid " + peer.pid() + " uid " + peer.uid() + " gid "
+			logRefusal("imsg endpoint '" + this.name + "' refused peer pid " + peer.pid() + " uid " + peer.uid() + " gid "
 					+ peer.gid() + ": not authorized");
 			return null;
 		}
@@ -136,16 +144,26 @@ public final class ServerEndpoint {
 			this.admitted.decrementAndGet();
 			this.refused.incrementAndGet();
 			this.context.metrics().connectionRefused(this.name, "max-connections");
-			LOG.warn("imsg endpoint '" + this.name + "' refused peer pid " + peer.pid() + " uid " + peer.uid()
+			logRefusal("imsg endpoint '" + this.name + "' refused peer pid " + peer.pid() + " uid " + peer.uid()
 					+ " gid " + peer.gid() + ": max-connections (" + this.maxConnections + ") reached");
 			return null;
 		}
-		return new SessionListener(this.name, this.context, this.unhandled, this.sessions::add, (s) -> {
+		return new SessionListener(this.name, this.context, this.unhandled, false, this.sessions::add, (s) -> {
 			if (s != null) {
 				this.sessions.remove(s);
 			}
 			this.admitted.decrementAndGet();
 		});
+	}
+
+	private void logRefusal(String line) {
+		PeerLogLimiter.Verdict v = this.refusals.next();
+		if (v == PeerLogLimiter.Verdict.LOG) {
+			LOG.warn(this.refusals.decorate(line, v) + " (refusals are counted in imsg.connections.refused)");
+		}
+		else if (v == PeerLogLimiter.Verdict.DEBUG && LOG.isDebugEnabled()) {
+			LOG.debug(line);
+		}
 	}
 
 	private boolean authorized(PeerCredentials peer) {

@@ -26,12 +26,16 @@ final class SessionListener implements ImsgListener {
 
 	private final Consumer<@Nullable ImsgSession> closed;
 
+	/** Whether application threads wait for room when sending (our connections to a daemon), see {@link ImsgSession}. */
+	private final boolean waitsForRoom;
+
 	private @Nullable ImsgSession session;
 
 	private ImsgHandlerRegistry.@Nullable Routes routes;
 
-	SessionListener(String endpoint, SessionContext context, UnhandledMessagePolicy unhandled,
+	SessionListener(String endpoint, SessionContext context, UnhandledMessagePolicy unhandled, boolean waitsForRoom,
 			Consumer<ImsgSession> opened, Consumer<@Nullable ImsgSession> closed) {
+		this.waitsForRoom = waitsForRoom;
 		this.endpoint = endpoint;
 		this.context = context;
 		this.unhandled = unhandled;
@@ -42,7 +46,7 @@ final class SessionListener implements ImsgListener {
 	@Override
 	public void onOpen(ImsgChannel channel) {
 		ImsgSession s = new ImsgSession(this.endpoint, channel, this.context.codecs(), this.context.metrics(),
-				this.context.executor());
+				this.context.executor(), this.waitsForRoom);
 		this.session = s;
 		this.routes = this.context.dispatcher().routes(this.endpoint);
 		this.context.metrics().connectionOpened(this.endpoint);
@@ -74,7 +78,10 @@ final class SessionListener implements ImsgListener {
 		ImsgSession s = this.session;
 		if (cause instanceof ImsgProtocolException) {
 			this.context.metrics().protocolError(this.endpoint);
-			LOG.warn("Closed " + channel.name() + " on " + this.endpoint + ": " + cause.getMessage());
+		}
+		if (cause != null && s != null) {
+			// the peer's doing, mostly: counted against its share of the log
+			s.warn(LOG, "Closed " + channel.name() + " on " + this.endpoint + ": " + cause.getMessage());
 		}
 		else if (cause != null) {
 			LOG.info("Closed " + channel.name() + " on " + this.endpoint + ": " + cause.getMessage());

@@ -197,11 +197,17 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 		return (this.eventLoops != null) ? this.eventLoops : ImsgEventLoops.shared();
 	}
 
-	ImsgBudget effectiveBudget() {
+	/**
+	 * @return the budget channels with these options share: {@link #budget()}, or the process-wide one
+	 */
+	public ImsgBudget effectiveBudget() {
 		return (this.budget != null) ? this.budget : ImsgBudget.shared();
 	}
 
-	PeerLogLimiter effectiveLogLimiter() {
+	/**
+	 * @return the limiter of peer-caused log lines: {@link #logLimiter()}, or the process-wide one
+	 */
+	public PeerLogLimiter effectiveLogLimiter() {
 		return (this.logLimiter != null) ? this.logLimiter : PeerLogLimiter.shared();
 	}
 }

@@ -129,7 +129,8 @@ public final class ImsgAutoConfiguration {
 			.withBacklog(ep.getBacklog())
 			.withStaleSocket(ep.getStaleSocket())
 			.withGroup(ep.getSocketGroup())
-			.withMode((ep.getSocketMode() != null) ? ListenOptions.parseMode(ep.getSocketMode()) : null);
+			.withMode((ep.getSocketMode() != null) ? ListenOptions.parseMode(ep.getSocketMode()) : null)
+			.withDirectoryCheck(ep.isSocketDirectoryCheck());
 		ImsgProperties.Auth auth = ep.getAuth();
 		Set<Long> uids = new HashSet<>(auth.getAllowUids());
 		auth.getAllowUsers().forEach((u) -> uids.add(OsAccounts.uidOf(u)));
@@ -137,7 +138,7 @@ public final class ImsgAutoConfiguration {
 		auth.getAllowGroups().forEach((g) -> gids.add(OsAccounts.gidOf(g)));
 		Path path = ep.getPath();
 		createParent(name, path);
-		return new ImsgEndpointRegistry.Server(name, path, channelOptions(ep), listen, ep.getMaxConnections(),
+		return new ImsgEndpointRegistry.Server(name, path, channelOptions(ep).withMaxReceivedFds(ep.getMaxReceivedFds()), listen, ep.getMaxConnections(),
 				ep.getIdleTimeout(), ep.getUnhandled(),
 				new PropertiesPeerAuthorizer(auth.isAllowSameUser(), ownUid, auth.isAllowRoot(), uids, gids));
 	}

@@ -85,6 +85,7 @@ public class ImsgProperties implements InitializingBean {
 			}
 			positive(prefix + ".backlog", ep.getBacklog());
 			positive(prefix + ".max-connections", ep.getMaxConnections());
+			positive(prefix + ".max-received-fds", ep.getMaxReceivedFds());
 			if (ep.getIdleTimeout() != null && (ep.getIdleTimeout().isNegative() || ep.getIdleTimeout().isZero())) {
 				throw new InvalidImsgPropertyException(prefix + ".idle-timeout", ep.getIdleTimeout(),
 						"a positive duration such as 30s, or no value for no idle timeout");
@@ -260,10 +261,22 @@ public class ImsgProperties implements InitializingBean {
 	public static class Endpoint extends Connection {
 
 		/**
-		 * Permissions of the socket file, in octal ("0600", "0660"); set before anyone can connect. Empty leaves
-		 * them to the umask. Peers must also pass the auth rules.
+		 * Permissions of the socket file, in octal ("0600", "0660"); set before anyone can connect. Empty gives
+		 * what bind(2) would: 0666 less the umask. Peers must also pass the auth rules.
 		 */
 		private @Nullable String socketMode = "0600";
+
+		/**
+		 * Refuse to start when the socket's directory belongs to another user (not root), or is writable by
+		 * others without the sticky bit: they could replace the socket and pose as this daemon.
+		 */
+		private boolean socketDirectoryCheck = true;
+
+		/**
+		 * Received descriptors one connection may hold (delivered, not yet taken or closed) before reading from it
+		 * pauses until some are released.
+		 */
+		private int maxReceivedFds = 64;
 
 		/** Group of the socket file, by name; the process's group when unset. */
 		private @Nullable String socketGroup;
@@ -278,8 +291,9 @@ public class ImsgProperties implements InitializingBean {
 		private @Nullable Duration idleTimeout;
 
 		/**
-		 * What to do when the path holds a socket file nobody listens on: replace it, or fail to start. A live
-		 * server's socket is never taken over and a non-socket is never removed, whatever this says.
+		 * What to do when the path holds a socket file of this user's that refuses connections: replace it, or
+		 * fail to start. A live server's socket, another user's, one that cannot be probed, and a non-socket are
+		 * never removed, whatever this says.
 		 */
 		private ListenOptions.StaleSocket staleSocket = ListenOptions.StaleSocket.REPLACE;
 
@@ -295,6 +309,22 @@ public class ImsgProperties implements InitializingBean {
 
 		public void setSocketMode(@Nullable String socketMode) {
 			this.socketMode = (socketMode != null && socketMode.isEmpty()) ? null : socketMode;
+		}
+
+		public boolean isSocketDirectoryCheck() {
+			return this.socketDirectoryCheck;
+		}
+
+		public void setSocketDirectoryCheck(boolean socketDirectoryCheck) {
+			this.socketDirectoryCheck = socketDirectoryCheck;
+		}
+
+		public int getMaxReceivedFds() {
+			return this.maxReceivedFds;
+		}
+
+		public void setMaxReceivedFds(int maxReceivedFds) {
+			this.maxReceivedFds = maxReceivedFds;
 		}
 
 		public @Nullable String getSocketGroup() {

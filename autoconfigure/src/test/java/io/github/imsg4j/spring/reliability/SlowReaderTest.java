@@ -9,7 +9,6 @@ import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.spring.ImsgEndpointRegistry;
 import io.github.imsg4j.spring.ImsgHandler;
-import io.github.imsg4j.spring.ImsgSession;
 import io.github.imsg4j.spring.autoconfigure.ImsgAutoConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,12 +23,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A peer that asks for large replies and never reads them. The policy: a send waits up to the endpoint's
- * {@code send-timeout} for room in the {@code write-queue-limit}, then fails; the failure goes to the error
- * handler (logged) and the connection stays. The queue never holds more than its limit plus one message, so
- * memory stays bounded, and other connections are served throughout.
+ * Peers that ask for large replies and never read them. The policy: a reply (or any send from a handler thread,
+ * and any send to an endpoint connection) never waits for room; a peer whose replies fill its
+ * {@code write-queue-limit} is closed. So a handler thread is never held by a peer, memory stays bounded by the
+ * limit plus one message per connection, and other connections are served throughout, even when the slow peers
+ * outnumber the handler threads. Every test checks the descriptor count of the process.
  */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith({ OutputCaptureExtension.class, io.github.imsg4j.core.OpenFds.class })
 class SlowReaderTest {
 
 	static final Duration WAIT = Duration.ofSeconds(10);
@@ -46,32 +46,62 @@ class SlowReaderTest {
 		}
 	}
 
-	@Test
-	void aReaderThatNeverReadsMeetsTheSendTimeoutAndIsHeldToTheQueueLimit(CapturedOutput output) {
-		Path sock = this.dir.resolve("slow.sock");
-		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ImsgAutoConfiguration.class))
+	private ApplicationContextRunner runner(Path sock, String... more) {
+		return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ImsgAutoConfiguration.class))
 			.withBean(Big.class)
-			.withPropertyValues("imsg.endpoints.e.path=" + sock, "imsg.endpoints.e.write-queue-limit=64KB",
-					"imsg.endpoints.e.send-timeout=100ms")
-			.run((context) -> {
-				try (ImsgChannel slow = ImsgChannel.connect(sock, ChannelOptions.defaults().withReceiveQueueCapacity(1))) {
-					// The client stops reading after one message (capacity 1): replies pile up in the server.
-					for (int i = 0; i < 100; i++) {
-						slow.compose(1, 0, 0, null, ByteBuffer.allocate(0));
-					}
-					await().atMost(WAIT).until(() -> output.getAll().contains("write queue full"));
-					ImsgSession session = context.getBean(ImsgEndpointRegistry.class).endpoint("e").sessions().stream()
-						.filter((s) -> s.channel().queuedBytes() > 0).findFirst().orElseThrow();
-					assertThat(session.channel().queuedBytes()).as("bytes held for the slow reader")
-						.isLessThanOrEqualTo(64 * 1024 + 16016);
-					assertThat(session.isOpen()).as("the connection stays; the failed reply was logged").isTrue();
-					try (ImsgChannel other = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
-						other.compose(1, 0, 0, null, ByteBuffer.allocate(0));
-						try (Imsg reply = other.receive(WAIT)) {
-							assertThat(reply.length()).as("another connection is served").isEqualTo(16000);
-						}
+			.withPropertyValues("imsg.endpoints.e.path=" + sock, "imsg.endpoints.e.write-queue-limit=64KB")
+			.withPropertyValues(more);
+	}
+
+	@Test
+	void aReaderThatNeverReadsIsClosedOnceItsQueueIsFull(CapturedOutput output) {
+		Path sock = this.dir.resolve("slow.sock");
+		runner(sock).run((context) -> {
+			try (ImsgChannel slow = ImsgChannel.connect(sock, ChannelOptions.defaults().withReceiveQueueCapacity(1))) {
+				// The client stops reading after one message (capacity 1): replies pile up in the server.
+				for (int i = 0; i < 100 && slow.isOpen(); i++) {
+					slow.tryCompose(1, 0, 0, null, ByteBuffer.allocate(0));
+				}
+				await().atMost(WAIT).until(() -> output.getAll().contains("the peer does not read what is sent to it"));
+				await().atMost(WAIT).until(() -> context.getBean(ImsgEndpointRegistry.class).endpoint("e").sessions()
+					.isEmpty());
+				serveAnother(sock);
+			}
+		});
+	}
+
+	@Test
+	void slowPeersOutnumberingTheHandlerThreadsDoNotStopOthersBeingServed(CapturedOutput output) {
+		Path sock = this.dir.resolve("many.sock");
+		// Two handler threads, six peers that never read, the default 30 s send-timeout: before, each reply to a
+		// slow peer held a handler thread for 30 s, and the well-behaved client below waited behind them.
+		runner(sock, "imsg.handlers.threads=2").run((context) -> {
+			java.util.List<ImsgChannel> slow = new java.util.ArrayList<>();
+			try {
+				for (int p = 0; p < 6; p++) {
+					ImsgChannel c = ImsgChannel.connect(sock, ChannelOptions.defaults().withReceiveQueueCapacity(1));
+					slow.add(c);
+					for (int i = 0; i < 40; i++) {
+						c.tryCompose(1, 0, 0, null, ByteBuffer.allocate(0));
 					}
 				}
-			});
+				serveAnother(sock);
+				await().atMost(WAIT).until(() -> slow.stream().noneMatch(ImsgChannel::isOpen));
+				serveAnother(sock);
+			}
+			finally {
+				slow.forEach(ImsgChannel::abort);
+			}
+		});
+	}
+
+	private static void serveAnother(Path sock) {
+		try (ImsgChannel other = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
+			other.compose(1, 0, 0, null, ByteBuffer.allocate(0));
+			try (Imsg reply = other.receive(WAIT)) {
+				assertThat(reply).as("another connection is served within " + WAIT).isNotNull();
+				assertThat(reply.length()).isEqualTo(16000);
+			}
+		}
 	}
 }
