@@ -74,10 +74,20 @@ final class BenchCommand {
 		@Parameters(paramLabel = "PATH")
 		Path path;
 
+		@Mixin
+		ListenerOptions listener;
+
 		@Override
 		public Integer call() throws Exception {
 			Termination termination = new Termination();
-			try (ImsgServer server = ImsgServer.listen(this.path, options(this.wire), (peer) -> new Counter())) {
+			try (ImsgServer server = ImsgServer.listen(this.path, options(this.wire), this.listener.listenOptions(),
+					(peer) -> {
+						if (!this.listener.allows(peer)) {
+							this.listener.refused("bench server", peer);
+							return null;
+						}
+						return new Counter();
+					})) {
 				System.out.println("listening path=" + this.path);
 				System.out.flush();
 				termination.await();

@@ -38,6 +38,9 @@ final class CatCommand implements Callable<Integer> {
 	@Mixin
 	ConnectionOptions connection;
 
+	@Mixin
+	ListenerOptions listener;
+
 	@Option(names = "--listen", description = "listen on PATH and serve the first peer, instead of connecting")
 	boolean listen;
 
@@ -98,7 +101,12 @@ final class CatCommand implements Callable<Integer> {
 		try {
 			if (this.listen) {
 				AtomicBoolean taken = new AtomicBoolean();
-				server = ImsgServer.listen(this.path, this.connection.channelOptions(), (peer) -> {
+				server = ImsgServer.listen(this.path, this.connection.channelOptions(), this.listener.listenOptions(),
+						(peer) -> {
+					if (!this.listener.allows(peer)) {
+						this.listener.refused("cat", peer);
+						return null;
+					}
 					if (!taken.compareAndSet(false, true)) {
 						System.err.println("imsg4j cat: refusing a second peer (pid " + peer.pid() + ")");
 						return null;
@@ -106,7 +114,7 @@ final class CatCommand implements Callable<Integer> {
 					print(format.peer("", peer));
 					return listener;
 				});
-				System.err.println("imsg4j cat: listening on " + this.path);
+				System.err.println("imsg4j cat: listening on " + this.path + " (" + this.listener.describe() + ")");
 				channel = opened.get();
 				server.close();
 				server = null;

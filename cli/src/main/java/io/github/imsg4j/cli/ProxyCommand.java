@@ -26,11 +26,16 @@ import picocli.CommandLine.Option;
 @Command(name = "proxy", mixinStandardHelpOptions = true,
 		description = { "Forward imsg messages between clients of --listen and the daemon at --connect, logging each.",
 				"Lines: #N > ... (client to daemon), #N < ... (daemon to client), as `imsg4j cat` prints them;",
-				"#N peer ... when a client connects, #N closed when both sides are closed." })
+				"#N peer ... when a client connects, #N closed when both sides are closed.",
+				"It connects to the daemon as itself: by default only clients of its own uid are let in",
+				"(--allow-uid/--allow-gid to widen that), since every client is served with this process's identity." })
 final class ProxyCommand implements Callable<Integer> {
 
 	@Mixin
 	ConnectionOptions connection;
+
+	@Mixin
+	ListenerOptions listener;
 
 	@Option(names = "--listen", required = true, paramLabel = "NEW_PATH", description = "where clients connect")
 	Path listenPath;
@@ -53,8 +58,16 @@ final class ProxyCommand implements Callable<Integer> {
 		MessageFormat format = new MessageFormat(this.json);
 		Termination termination = new Termination();
 		try (ImsgServer server = ImsgServer.listen(this.listenPath, this.connection.channelOptions(),
-				(peer) -> new ClientSide(this.ids.incrementAndGet(), peer, format))) {
-			System.err.println("imsg4j proxy: listening on " + this.listenPath + ", forwarding to " + this.connectPath);
+				this.listener.listenOptions(), (peer) -> {
+					if (!this.listener.allows(peer)) {
+						this.listener.refused("proxy", peer);
+						return null;
+					}
+					return new ClientSide(this.ids.incrementAndGet(), peer, format);
+				})) {
+			System.err.println("imsg4j proxy: listening on " + this.listenPath + " (" + this.listener.describe()
+					+ "), forwarding to " + this.connectPath + " as uid " + ListenerOptions.ownUid() + " pid "
+					+ ProcessHandle.current().pid() + ": the daemon sees every client as this process");
 			termination.await();
 		}
 		catch (ImsgException ex) {

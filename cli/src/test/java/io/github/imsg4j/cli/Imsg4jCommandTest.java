@@ -87,6 +87,43 @@ class Imsg4jCommandTest {
 		}
 	}
 
+	@Test
+	void proxyLendsItsIdentityToNoOtherUser() throws Exception {
+		org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+				"running a client as another uid needs root (CI runs as root)");
+		org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv(1) not installed");
+		Files.setPosixFilePermissions(this.dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+		Path real = this.dir.resolve("real.sock");
+		Path front = this.dir.resolve("front.sock");
+		Path open = this.dir.resolve("open.sock");
+		List<String> asNobody = List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+		try (Procs.Running server = new Procs.Running(List.of(Procs.cpeer(WireFormat.CURRENT).toString(), "server",
+				real.toString()));
+				Procs.Running proxy = new Procs.Running(Procs.imsg4j("proxy", "--listen", front.toString(), "--connect",
+						real.toString()));
+				Procs.Running wide = new Procs.Running(Procs.imsg4j("proxy", "--mode", "0666", "--listen", open.toString(),
+						"--connect", real.toString()))) {
+			server.awaitLine("listening");
+			Procs.awaitFile(front);
+			Procs.awaitFile(open);
+			assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(front)))
+				.isEqualTo("rw-------");
+			List<String> ping = new java.util.ArrayList<>(asNobody);
+			ping.addAll(List.of(Procs.cpeer(WireFormat.CURRENT).toString(), "ping", front.toString(), "1", "8"));
+			Procs.Result denied = Procs.run(ping, "");
+			assertThat(denied.exit()).as("nobody cannot reach a 0600 socket").isNotZero();
+			// A socket opened to everyone still lets in only this uid: the proxy refuses nobody unread.
+			ping.set(ping.indexOf(front.toString()), open.toString());
+			Procs.Result refused = Procs.run(ping, "");
+			assertThat(refused.exit()).as(refused.out() + refused.err()).isNotZero();
+			// This uid is served as before, and is the first client the proxy let in: nobody never was.
+			Procs.Result own = Procs.run(List.of(Procs.cpeer(WireFormat.CURRENT).toString(), "ping", open.toString(), "1",
+					"8"), "");
+			assertThat(own.exit()).as(own.out() + own.err()).isZero();
+			assertThat(wide.awaitLine("#")).startsWith("#1 peer").contains("uid=0");
+		}
+	}
+
 	@ParameterizedTest
 	@EnumSource(WireFormat.class)
 	void proxyPassesDescriptorsThroughAndKeepsItsOwnCountFlat(WireFormat wire) throws Exception {
