@@ -64,4 +64,21 @@ public final class Fds {
 			return Optional.empty();
 		}
 	}
+
+	/**
+	 * The {@code /proc/self/fd/N} path of a descriptor: following it reaches the open file itself (its type, its
+	 * size), not whatever its old path names now.
+	 *
+	 * @param fd an open descriptor
+	 * @return the path, or empty if the descriptor's number cannot be told
+	 */
+	public static Optional<Path> procPath(FileDescriptor fd) {
+		try {
+			int n = FileDescriptorCast.using(fd).as(Integer.class);
+			return Optional.of(Path.of("/proc/self/fd/" + n));
+		}
+		catch (IOException | RuntimeException ex) {
+			return Optional.empty();
+		}
+	}
 }

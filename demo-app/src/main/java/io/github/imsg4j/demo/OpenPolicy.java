@@ -24,7 +24,11 @@ final class OpenPolicy {
 
 	private final List<Path> roots;
 
+	/** The allowed directories as configured (absolute, normalized), for the check of the requested path. */
+	private final List<Path> configured;
+
 	OpenPolicy(List<Path> allowed) {
+		this.configured = allowed.stream().map((d) -> d.toAbsolutePath().normalize()).toList();
 		List<Path> real = new ArrayList<>();
 		for (Path dir : allowed) {
 			try {
@@ -40,6 +44,9 @@ final class OpenPolicy {
 	List<Path> roots() {
 		return this.roots;
 	}
+
+	/** The one answer for anything outside the allowed directories, missing or not. */
+	static final Denied OUTSIDE = new Denied("no such file in the allowed directories");
 
 	/** An opened file, or why not. */
 	sealed interface Outcome permits Opened, Denied {
@@ -64,15 +71,21 @@ final class OpenPolicy {
 		if (!path.isAbsolute()) {
 			return new Denied("not an absolute path");
 		}
+		// Decided on the requested path first, and with one answer for everything outside: a peer learns nothing
+		// about files beyond the allowed directories, not even whether they exist (a dangling or escaping link
+		// inside gets the same answer).
+		if (!allowedLexically(path.normalize())) {
+			return OUTSIDE;
+		}
 		Path real;
 		try {
 			real = path.toRealPath();
 		}
 		catch (IOException ex) {
-			return new Denied("no such file");
+			return OUTSIDE;
 		}
 		if (!allowed(real)) {
-			return new Denied("outside the allowed directories");
+			return OUTSIDE;
 		}
 		if (!Files.isRegularFile(real)) {
 			return new Denied("not a regular file");
@@ -93,15 +106,25 @@ final class OpenPolicy {
 			return new Denied("cannot open");
 		}
 		Path opened = Fds.target(fd).orElse(null);
-		if (opened == null || !allowed(opened) || !Files.isRegularFile(opened)) {
+		if (opened == null || !allowed(opened) || !isRegularFile(fd)) {
 			close(in);
-			return new Denied("outside the allowed directories");
+			return OUTSIDE;
 		}
 		return new Opened(fd, opened);
 	}
 
 	private boolean allowed(Path real) {
 		return this.roots.stream().anyMatch(real::startsWith);
+	}
+
+	/** The requested path names a place inside an allowed directory, as configured or as resolved. */
+	private boolean allowedLexically(Path normalized) {
+		return allowed(normalized) || this.configured.stream().anyMatch(normalized::startsWith);
+	}
+
+	/** What the opened descriptor itself is (through /proc, not by path again, which could have been swapped). */
+	private static boolean isRegularFile(FileDescriptor fd) {
+		return Fds.procPath(fd).map(Files::isRegularFile).orElse(false);
 	}
 
 	private static void close(FileInputStream in) {

@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.imsg4j.core.OutboundFd;
 import io.github.imsg4j.core.PeerCredentials;
+import io.github.imsg4j.core.PeerLogLimiter;
 import io.github.imsg4j.spring.ImsgEndpointRegistry;
 import io.github.imsg4j.spring.ImsgHandler;
 import io.github.imsg4j.spring.ImsgReply;
@@ -27,9 +28,20 @@ class OpenerHandlers {
 
 	private final AtomicLong denials = new AtomicLong();
 
+	/** Every peer's requests together: at most 20 lines a second (bursts of 100); the counters keep the rest. */
+	private final PeerLogLimiter.Connection requestLog = new PeerLogLimiter(Integer.MAX_VALUE, 20, 100).connection();
+
 	OpenerHandlers(OpenerProperties properties, ImsgEndpointRegistry registry) {
 		this.policy = new OpenPolicy(properties.allowedDirectories());
 		this.registry = registry;
+	}
+
+	/** One line per request, with the path escaped (a newline in it cannot forge a record) and the rate bounded. */
+	private void log(String line) {
+		PeerLogLimiter.Verdict v = this.requestLog.next();
+		if (v == PeerLogLimiter.Verdict.LOG) {
+			LOG.info(this.requestLog.decorate(line, v));
+		}
 	}
 
 	OpenPolicy policy() {
@@ -41,14 +53,15 @@ class OpenerHandlers {
 		OpenPolicy.Outcome outcome = this.policy.open(path);
 		if (outcome instanceof OpenPolicy.Opened opened) {
 			this.opens.incrementAndGet();
-			LOG.info("opened " + opened.realPath() + " for pid " + peer.pid() + " uid " + peer.uid());
+			log("opened " + PeerLogLimiter.escape(opened.realPath().toString(), 200) + " for pid " + peer.pid() + " uid "
+					+ peer.uid());
 			// The descriptor is transferred: the channel closes our copy once it is sent.
 			return ImsgReply.of(OpenerProtocol.OPENED, opened.realPath().toString())
 				.withFd(OutboundFd.transfer(opened.fd()));
 		}
 		String reason = ((OpenPolicy.Denied) outcome).reason();
 		this.denials.incrementAndGet();
-		LOG.info("denied " + path + " to pid " + peer.pid() + " uid " + peer.uid() + ": " + reason);
+		log("denied " + PeerLogLimiter.escape(path, 200) + " to pid " + peer.pid() + " uid " + peer.uid() + ": " + reason);
 		return ImsgReply.of(OpenerProtocol.DENIED, reason);
 	}
 
