@@ -219,7 +219,17 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			try (AFUNIXServerSocketChannel listener = AFUNIXServerSocketChannel.open()) {
 				listener.bind(rendezvous, 1);
 				one = AFUNIXSocketChannel.open(rendezvous);
+				// Any local process can see an abstract name and race to connect first: take only a connection
+				// from this process, closing any other unread.
 				two = listener.accept();
+				for (int tries = 0; two.getPeerCredentials().getPid() != OWN_PID; tries++) {
+					closeQuietly(two);
+					two = null;
+					if (tries == 3) {
+						throw new IOException("other processes keep connecting to the private rendezvous name");
+					}
+					two = listener.accept();
+				}
 			}
 			a = new ImsgChannel(new JunixTransport(one, options.fdPassing()), options, first, "pair-1");
 			ImsgChannel b = new ImsgChannel(new JunixTransport(two, options.fdPassing()), options, second, "pair-2");
