@@ -98,6 +98,9 @@ public final class ImsgSession {
 
 	private boolean paused;
 
+	/** The peer sent its end of stream: close once every handler is done ({@link #closeWhenDone}). */
+	private boolean inputClosed;
+
 	/** Handlers queued, running, or whose futures have not completed. */
 	private int inFlight;
 
@@ -497,16 +500,36 @@ public final class ImsgSession {
 	void done(Imsg message) {
 		long bytes = this.inline ? 0 : size(message);
 		long release;
+		boolean close;
 		synchronized (this.tasks) {
 			release = Math.min(bytes, this.queuedBytes);
 			this.queuedBytes -= release;
 			resumeIfDrained();
 			this.inFlight--;
+			close = this.inputClosed && this.inFlight == 0;
 			if (this.idleWaiters > 0) {
 				this.tasks.notifyAll();
 			}
 		}
 		this.budget.releaseBytes(release);
+		if (close) {
+			this.channel.closeWhenFlushed();
+		}
+	}
+
+	/**
+	 * On the event loop, when the peer has sent its end of stream: closes the connection once every handler of
+	 * what it sent is done and their replies are written, without blocking any thread.
+	 */
+	void closeWhenDone() {
+		boolean close;
+		synchronized (this.tasks) {
+			this.inputClosed = true;
+			close = this.inFlight == 0;
+		}
+		if (close) {
+			this.channel.closeWhenFlushed();
+		}
 	}
 
 	/** Whether nothing is queued, running or pending for this session, and reading is not paused. */

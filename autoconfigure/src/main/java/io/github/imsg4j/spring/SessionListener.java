@@ -73,6 +73,18 @@ final class SessionListener implements ImsgListener {
 		}
 	}
 
+	/** The peer half-closed: reply to everything it sent, then close (a client that shuts down SHUT_WR reads on). */
+	@Override
+	public boolean onInputClosed(ImsgChannel channel) {
+		ImsgSession s = this.session;
+		if (s == null) {
+			return false;
+		}
+		s.submitPending();
+		s.closeWhenDone();
+		return true;
+	}
+
 	@Override
 	public void onClose(ImsgChannel channel, @Nullable Throwable cause) {
 		ImsgSession s = this.session;

@@ -127,6 +127,12 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	/** Paused while the connection holds {@link ChannelOptions#maxReceivedFds()} received descriptors. */
 	private static final int PAUSED_FOR_FDS = 2;
 
+	/** The peer sent its end of stream and the listener keeps the channel open to reply: never read again. */
+	private static final int INPUT_CLOSED = 4;
+
+	/** Set by {@link #closeWhenFlushed()}: the loop closes the channel once the write queue is empty. */
+	private volatile boolean closeWhenEmpty;
+
 	private final ImsgBudget budget;
 
 	/** Bytes this channel reserved from {@link #budget} for its {@link #inbox}; guarded by the inbox's monitor. */
@@ -708,6 +714,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 				fail(new ImsgIoException(name() + ": write failed: " + failure.getMessage(), failure));
 				return true;
 			}
+			if (this.closeWhenEmpty && !this.loop.inLoop() && queuedBytes() == 0) {
+				scheduleFlush(); // the loop closes it (closeWhenFlushed)
+			}
 			if (n == 0) {
 				return false;
 			}
@@ -734,7 +743,12 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private void flushFromLoop() {
 		this.flushScheduled.set(false);
-		setWriteInterest(!writeQueued());
+		boolean done = writeQueued();
+		if (done && this.closeWhenEmpty && this.state != CLOSED && queuedBytes() == 0) {
+			closeNow(null, true);
+			return;
+		}
+		setWriteInterest(!done);
 	}
 
 	private void setWriteInterest(boolean on) {
@@ -862,7 +876,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 					readComplete();
 				}
 				if (result == FrameDecoder.Result.EOF) {
-					peerClosed();
+					inputClosed();
 					return;
 				}
 				if (result == FrameDecoder.Result.DRAINED && !drainAll) {
@@ -989,6 +1003,49 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		if (this.readPaused == 0 && k != null && k.isValid()) {
 			k.interestOps(k.interestOps() | SelectionKey.OP_READ);
 		}
+	}
+
+	/** End of stream from the peer: the listener may keep the channel open to send what it still owes. */
+	private void inputClosed() {
+		ImsgListener l = this.listener;
+		boolean keep = false;
+		if (l != null && (this.readPaused & INPUT_CLOSED) == 0) {
+			try {
+				keep = l.onInputClosed(this);
+			}
+			catch (RuntimeException ex) {
+				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener onInputClosed failed", ex);
+			}
+		}
+		if (keep) {
+			suspendReading(INPUT_CLOSED);
+			return;
+		}
+		peerClosed();
+	}
+
+	/**
+	 * Orderly close that never blocks: refuses new messages, and closes once the event loop has written
+	 * everything queued, or after the close timeout if the peer does not read it.
+	 */
+	public void closeWhenFlushed() {
+		this.lock.lock();
+		try {
+			if (this.state != OPEN) {
+				return;
+			}
+			this.state = CLOSING;
+			this.closeWhenEmpty = true;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		this.loop.execute(() -> {
+			this.loop.schedule(this.options.closeTimeout().toNanos(), () -> closeNow(new ImsgClosedException(name()
+					+ ": closed with " + queueLength() + " messages still queued after " + this.options.closeTimeout()),
+					true));
+			flushFromLoop();
+		});
 	}
 
 	private void peerClosed() {

@@ -38,6 +38,21 @@ public interface ImsgListener {
 	}
 
 	/**
+	 * The peer will send nothing more (it shut down its sending side, {@code shutdown(SHUT_WR)}, or closed), and
+	 * every message it sent has been passed to {@link #onMessage}. A listener that still owes the peer replies
+	 * returns {@code true}: the channel stops reading but stays open for sending, and the listener closes it
+	 * when done (with {@link ImsgChannel#closeWhenFlushed()}, which never blocks). If the peer closed both
+	 * directions, the next write fails and the channel closes. The default returns {@code false}: the channel
+	 * writes what the socket takes at once and closes.
+	 *
+	 * @param channel the channel whose input ended
+	 * @return whether to keep the channel open for sending
+	 */
+	default boolean onInputClosed(ImsgChannel channel) {
+		return false;
+	}
+
+	/**
 	 * The channel closed: by this side, by the peer, or because of an error.
 	 *
 	 * @param channel the closed channel
