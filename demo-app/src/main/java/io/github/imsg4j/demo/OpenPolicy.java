@@ -24,6 +24,10 @@ final class OpenPolicy {
 
 	private final List<Path> roots;
 
+	/** Runs between the check and the open: tests swap the file here, as an attacker racing the check would. */
+	java.util.function.Consumer<Path> afterCheck = (p) -> {
+	};
+
 	/** The allowed directories as configured (absolute, normalized), for the check of the requested path. */
 	private final List<Path> configured;
 
@@ -90,6 +94,7 @@ final class OpenPolicy {
 		if (!Files.isRegularFile(real)) {
 			return new Denied("not a regular file");
 		}
+		this.afterCheck.accept(real);
 		FileInputStream in;
 		try {
 			in = new FileInputStream(real.toFile());
@@ -106,9 +111,13 @@ final class OpenPolicy {
 			return new Denied("cannot open");
 		}
 		Path opened = Fds.target(fd).orElse(null);
-		if (opened == null || !allowed(opened) || !isRegularFile(fd)) {
+		if (opened == null || !allowed(opened)) {
 			close(in);
 			return OUTSIDE;
+		}
+		if (!isRegularFile(fd)) {
+			close(in);
+			return new Denied("not a regular file");
 		}
 		return new Opened(fd, opened);
 	}

@@ -1,6 +1,7 @@
 package io.github.imsg4j.demo;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.imsg4j.core.OutboundFd;
@@ -16,7 +17,7 @@ import org.springframework.stereotype.Component;
 
 /** The demo's protocol: OPEN, STAT, PING. */
 @Component
-class OpenerHandlers {
+class OpenerHandlers implements org.springframework.beans.factory.DisposableBean {
 
 	private static final Log LOG = LogFactory.getLog(OpenerHandlers.class);
 
@@ -31,9 +32,17 @@ class OpenerHandlers {
 	/** Every peer's requests together: at most 20 lines a second (bursts of 100); the counters keep the rest. */
 	private final PeerLogLimiter.Connection requestLog = new PeerLogLimiter(Integer.MAX_VALUE, 20, 100).connection();
 
+	private final Opener opener;
+
 	OpenerHandlers(OpenerProperties properties, ImsgEndpointRegistry registry) {
 		this.policy = new OpenPolicy(properties.allowedDirectories());
+		this.opener = new Opener(this.policy);
 		this.registry = registry;
+	}
+
+	@Override
+	public void destroy() {
+		this.opener.close();
 	}
 
 	/** One line per request, with the path escaped (a newline in it cannot forge a record) and the rate bounded. */
@@ -48,9 +57,13 @@ class OpenerHandlers {
 		return this.policy;
 	}
 
+	/** Opens off the handler threads: nothing a peer places at an allowed path can stall other peers (see {@link Opener}). */
 	@ImsgHandler(type = OpenerProtocol.OPEN)
-	ImsgReply open(String path, PeerCredentials peer) {
-		OpenPolicy.Outcome outcome = this.policy.open(path);
+	CompletableFuture<ImsgReply> open(String path, PeerCredentials peer) {
+		return this.opener.open(path, peer.uid()).thenApply((outcome) -> reply(path, peer, outcome));
+	}
+
+	private ImsgReply reply(String path, PeerCredentials peer, OpenPolicy.Outcome outcome) {
 		if (outcome instanceof OpenPolicy.Opened opened) {
 			this.opens.incrementAndGet();
 			log("opened " + PeerLogLimiter.escape(opened.realPath().toString(), 200) + " for pid " + peer.pid() + " uid "

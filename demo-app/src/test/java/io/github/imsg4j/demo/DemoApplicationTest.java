@@ -68,6 +68,46 @@ class DemoApplicationTest {
 	@Autowired
 	ImsgCodecs codecs;
 
+	@Autowired
+	OpenerHandlers handlers;
+
+	@Test
+	void aFifoSwappedInAfterTheCheckStallsNobody() throws Exception {
+		Path race = Files.writeString(ALLOWED.resolve("race.txt"), "a regular file when checked");
+		// As an attacker with write access to an allowed directory would, between the check and the open.
+		this.handlers.policy().afterCheck = (p) -> {
+			try {
+				Files.delete(p);
+				assertThat(new ProcessBuilder("mkfifo", p.toString()).start().waitFor()).isZero();
+			}
+			catch (Exception ex) {
+				throw new AssertionError(ex);
+			}
+		};
+		int before = OpenFds.count();
+		try (ImsgChannel ch = ImsgChannel.connect(DIR.resolve("opener.sock"), ChannelOptions.defaults().withFdPassing(true));
+				ImsgChannel other = ImsgChannel.connect(DIR.resolve("opener.sock"), ChannelOptions.defaults())) {
+			ch.compose(OpenerProtocol.OPEN, 0, 0, null, ByteBuffer.wrap((race + "\0").getBytes(StandardCharsets.UTF_8)));
+			// While that open is blocked on the FIFO, another peer is served.
+			try (Imsg pong = request(other, OpenerProtocol.PING, "still here")) {
+				assertThat(pong.type()).isEqualTo(OpenerProtocol.PONG);
+			}
+			// The watchdog releases the blocked open; the descriptor it got is a FIFO, and denied.
+			try (Imsg reply = ch.receive(WAIT)) {
+				assertThat(reply).isNotNull();
+				assertThat(reply.type()).isEqualTo(OpenerProtocol.DENIED);
+				assertThat(reply.hasFd()).isFalse();
+				assertThat(ImsgCodecs.decodeCString(reply.reader())).isEqualTo("not a regular file");
+			}
+		}
+		finally {
+			this.handlers.policy().afterCheck = (p) -> {
+			};
+			Files.deleteIfExists(race);
+		}
+		assertThat(OpenFds.awaitCount(before)).as("open descriptors").isEqualTo(before);
+	}
+
 	static Imsg request(ImsgChannel ch, int type, String text) {
 		ch.compose(type, 0, 0, null, ByteBuffer.wrap((text + "\0").getBytes(StandardCharsets.UTF_8)));
 		Imsg reply = ch.receive(WAIT);

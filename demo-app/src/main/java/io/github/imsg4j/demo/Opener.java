@@ -1,0 +1,110 @@
+package io.github.imsg4j.demo;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Runs {@link OpenPolicy#open} so that nothing a peer places at an allowed path can stall other peers. An
+ * {@code open(2)} can block: on a FIFO swapped in after the policy's check (until someone writes to it), or
+ * on a file whose owner holds a write lease (up to {@code lease-break-time}, 45 s by default). Java 17 cannot
+ * open with {@code O_NONBLOCK}, so opens run on their own small pool, never on the imsg handler threads;
+ * each uid may have {@value #PER_UID} opens in progress (more are denied at once, "busy"), so one user cannot
+ * take the pool from the others; and an open still running after {@value #WATCHDOG_MS} ms whose path now
+ * names a FIFO is released by opening that FIFO read-write ourselves (which never blocks on Linux and
+ * counts as the writer the open waits for): the opened descriptor is then not a regular file and denied.
+ */
+final class Opener implements AutoCloseable {
+
+	private static final Log LOG = LogFactory.getLog(Opener.class);
+
+	static final int THREADS = 8;
+
+	static final int PER_UID = 2;
+
+	static final long WATCHDOG_MS = 500;
+
+	private static final int S_IFMT = 0170000;
+
+	private static final int S_IFIFO = 0010000;
+
+	private final OpenPolicy policy;
+
+	private final ExecutorService pool = Executors.newFixedThreadPool(THREADS, daemon("opener-"));
+
+	private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(daemon("opener-watchdog-"));
+
+	private final Map<Long, AtomicInteger> inProgress = new ConcurrentHashMap<>();
+
+	Opener(OpenPolicy policy) {
+		this.policy = policy;
+	}
+
+	private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+		AtomicInteger n = new AtomicInteger();
+		return (r) -> {
+			Thread t = new Thread(r, prefix + n.incrementAndGet());
+			t.setDaemon(true);
+			return t;
+		};
+	}
+
+	/**
+	 * Opens {@code requested} for a peer of {@code uid}, off the caller's thread.
+	 *
+	 * @return the outcome, once the open is done
+	 */
+	CompletableFuture<OpenPolicy.Outcome> open(String requested, long uid) {
+		AtomicInteger mine = this.inProgress.computeIfAbsent(uid, (u) -> new AtomicInteger());
+		if (mine.incrementAndGet() > PER_UID) {
+			mine.decrementAndGet();
+			return CompletableFuture.completedFuture(new OpenPolicy.Denied("busy: " + PER_UID
+					+ " opens of this user are still in progress"));
+		}
+		CompletableFuture<OpenPolicy.Outcome> outcome = CompletableFuture.supplyAsync(() -> this.policy.open(requested),
+				this.pool);
+		outcome.whenComplete((o, e) -> mine.decrementAndGet());
+		this.watchdog.schedule(() -> {
+			if (!outcome.isDone()) {
+				releaseFifo(requested);
+			}
+		}, WATCHDOG_MS, TimeUnit.MILLISECONDS);
+		return outcome;
+	}
+
+	/** If {@code requested} names a FIFO now, becomes its writer for a moment so that a blocked open returns. */
+	private static void releaseFifo(String requested) {
+		try {
+			Path real = Path.of(requested).toRealPath();
+			int mode = (Integer) Files.getAttribute(real, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+			if ((mode & S_IFMT) != S_IFIFO) {
+				return;
+			}
+			try (RandomAccessFile writer = new RandomAccessFile(real.toFile(), "rw")) {
+				LOG.info("released an open blocked on a FIFO swapped in at an allowed path");
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			// not ours to open (then the open waits for the FIFO's owner), or gone: nothing more to do
+		}
+	}
+
+	@Override
+	public void close() {
+		this.watchdog.shutdownNow();
+		this.pool.shutdownNow();
+	}
+}
