@@ -13,6 +13,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.ImsgBudget;
 import io.github.imsg4j.core.ListenOptions;
 import io.github.imsg4j.spring.ClientEndpoint;
 import io.github.imsg4j.spring.ImsgArgumentResolver;
@@ -89,9 +90,25 @@ public final class ImsgAutoConfiguration {
 		return new ImsgHandlerExecutor(Executors.newFixedThreadPool(properties.getHandlers().getThreads(), threads), true);
 	}
 
+	/**
+	 * The budget every connection of the application shares ({@code imsg.budget.*}); without settings, the core's
+	 * process-wide one.
+	 */
 	@Bean
 	@ConditionalOnMissingBean
-	ImsgEndpointRegistry imsgEndpointRegistry(ImsgProperties properties, Environment environment,
+	ImsgBudget imsgBudget(ImsgProperties properties) {
+		ImsgProperties.Budget b = properties.getBudget();
+		ImsgBudget shared = ImsgBudget.shared();
+		if (b.getMemory() == null && b.getDescriptors() == null) {
+			return shared;
+		}
+		return new ImsgBudget((b.getMemory() != null) ? b.getMemory().toBytes() : shared.maxBytes(),
+				(b.getDescriptors() != null) ? b.getDescriptors() : shared.maxFds());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ImsgEndpointRegistry imsgEndpointRegistry(ImsgProperties properties, Environment environment, ImsgBudget budget,
 			ImsgHandlerAnnotationBeanPostProcessor handlers, ObjectProvider<ImsgArgumentResolver> resolvers,
 			ImsgCodecs codecs, ImsgErrorHandler errorHandler, ObjectProvider<ImsgPeerAuthorizer> authorizers,
 			ObjectProvider<ImsgMetrics> metrics, ImsgHandlerExecutor executor) {
@@ -101,13 +118,14 @@ public final class ImsgAutoConfiguration {
 		long ownUid = ownUid();
 		List<ImsgEndpointRegistry.Server> servers = new ArrayList<>();
 		for (Map.Entry<String, ImsgProperties.Endpoint> e : properties.getEndpoints().entrySet()) {
-			servers.add(server(e.getKey(), e.getValue(), ownUid));
+			servers.add(server(e.getKey(), e.getValue(), ownUid, budget));
 		}
 		List<ImsgEndpointRegistry.Client> clients = new ArrayList<>();
 		for (Map.Entry<String, ImsgProperties.Client> e : properties.getClients().entrySet()) {
 			ImsgProperties.Client c = e.getValue();
 			ImsgProperties.Reconnect r = c.getReconnect();
-			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), c.getPath(), channelOptions(c), c.getConnectTimeout(),
+			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), c.getPath(), channelOptions(c).withBudget(budget),
+					c.getConnectTimeout(),
 					r.isEnabled() ? new ClientEndpoint.Backoff(r.getInitialBackoff(), r.getMaxBackoff(), r.getMultiplier())
 							: null,
 					io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
@@ -124,7 +142,8 @@ public final class ImsgAutoConfiguration {
 		return new ImsgTemplate(registry);
 	}
 
-	private static ImsgEndpointRegistry.Server server(String name, ImsgProperties.Endpoint ep, long ownUid) {
+	private static ImsgEndpointRegistry.Server server(String name, ImsgProperties.Endpoint ep, long ownUid,
+			ImsgBudget budget) {
 		ListenOptions listen = ListenOptions.defaults()
 			.withBacklog(ep.getBacklog())
 			.withStaleSocket(ep.getStaleSocket())
@@ -138,7 +157,7 @@ public final class ImsgAutoConfiguration {
 		auth.getAllowGroups().forEach((g) -> gids.add(OsAccounts.gidOf(g)));
 		Path path = ep.getPath();
 		createParent(name, path);
-		return new ImsgEndpointRegistry.Server(name, path, channelOptions(ep).withMaxReceivedFds(ep.getMaxReceivedFds()), listen, ep.getMaxConnections(),
+		return new ImsgEndpointRegistry.Server(name, path, channelOptions(ep).withMaxReceivedFds(ep.getMaxReceivedFds()).withBudget(budget), listen, ep.getMaxConnections(),
 				ep.getIdleTimeout(), ep.getUnhandled(),
 				new PropertiesPeerAuthorizer(auth.isAllowSameUser(), ownUid, auth.isAllowRoot(), uids, gids));
 	}

@@ -38,6 +38,13 @@ public class ImsgProperties implements InitializingBean {
 	/** How handler methods are run. */
 	private final Handlers handlers = new Handlers();
 
+	/** What all connections together may hold; the connection that goes over it is closed. */
+	private final Budget budget = new Budget();
+
+	public Budget getBudget() {
+		return this.budget;
+	}
+
 	public Map<String, Endpoint> getEndpoints() {
 		return this.endpoints;
 	}
@@ -116,6 +123,12 @@ public class ImsgProperties implements InitializingBean {
 		if (this.handlers.getThreads() < 1) {
 			throw new InvalidImsgPropertyException("imsg.handlers.threads", this.handlers.getThreads(),
 					"at least 1");
+		}
+		if (this.budget.getMemory() != null && this.budget.getMemory().toBytes() < 1) {
+			throw new InvalidImsgPropertyException("imsg.budget.memory", this.budget.getMemory(), "at least 1B");
+		}
+		if (this.budget.getDescriptors() != null) {
+			positive("imsg.budget.descriptors", this.budget.getDescriptors());
 		}
 	}
 
@@ -521,6 +534,36 @@ public class ImsgProperties implements InitializingBean {
 
 		public void setMultiplier(double multiplier) {
 			this.multiplier = multiplier;
+		}
+	}
+
+	/**
+	 * What all endpoint and client connections together may hold, on top of each connection's own limits: bytes
+	 * queued in either direction and received descriptors not yet taken. The connection whose reservation would
+	 * go over it is closed, never the application.
+	 */
+	public static class Budget {
+
+		/** Bytes queued across connections (replies waiting to be written, messages waiting for handlers); unset for a quarter of the maximum heap. */
+		private @Nullable DataSize memory;
+
+		/** Received descriptors held across connections; unset for half the process's open-file limit (RLIMIT_NOFILE). */
+		private @Nullable Integer descriptors;
+
+		public @Nullable DataSize getMemory() {
+			return this.memory;
+		}
+
+		public void setMemory(@Nullable DataSize memory) {
+			this.memory = memory;
+		}
+
+		public @Nullable Integer getDescriptors() {
+			return this.descriptors;
+		}
+
+		public void setDescriptors(@Nullable Integer descriptors) {
+			this.descriptors = descriptors;
 		}
 	}
 
