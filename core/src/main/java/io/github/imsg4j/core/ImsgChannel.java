@@ -947,7 +947,10 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			this.listener.onMessage(this, message);
 		}
 		catch (RuntimeException ex) {
-			SafeLog.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener failed on " + message, ex);
+			// Counted against the peer's share of the log: a peer can make every message fail (a reply to a peer
+			// that does not read, say). The stack trace only at debug level.
+			this.warnings.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener failed on " + message + ": "
+					+ ex, ex);
 			message.close();
 		}
 	}
