@@ -25,6 +25,7 @@ import org.jspecify.annotations.Nullable;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
  * One imsg connection over a UNIX stream socket: the {@code imsgbuf} of OpenBSD's API.
@@ -203,6 +204,58 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			closeQuietly(socket);
 			throw new ImsgIoException("cannot connect to " + path + ": " + ex.getMessage(), ex);
 		}
+	}
+
+	/**
+	 * A channel over a connected socket this process was given: one end of a {@code socketpair(2)} a
+	 * privilege-separating parent left at a fixed descriptor before exec ({@code imsgbuf_init(&ibuf, 3)} in
+	 * OpenBSD's daemons), or a connection systemd accepted for this process. The channel owns the descriptor
+	 * from now on and closes it when it closes.
+	 *
+	 * @param fd the descriptor number
+	 * @param options how to speak
+	 * @param listener who receives messages, or {@code null} to queue them for {@link #receive}
+	 * @return the channel
+	 * @throws ImsgIoException when {@code fd} is not a connected {@code AF_UNIX} stream socket (saying what it is)
+	 */
+	public static ImsgChannel inherited(int fd, ChannelOptions options, @Nullable ImsgListener listener) {
+		InheritedSockets.check(fd, false);
+		try {
+			return inherited(FileDescriptorCast.unsafeUsing(fd), fd, options, listener);
+		}
+		catch (IOException ex) {
+			throw new ImsgIoException("cannot use descriptor " + fd + " as an imsg channel: " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * {@link #inherited(int, ChannelOptions, ImsgListener)} for a descriptor held as a {@link FileDescriptor}.
+	 *
+	 * @param fd the descriptor, owned by the channel from now on
+	 * @param options how to speak
+	 * @param listener who receives messages, or {@code null} to queue them for {@link #receive}
+	 * @return the channel
+	 * @throws ImsgIoException when {@code fd} is not a connected {@code AF_UNIX} stream socket
+	 */
+	public static ImsgChannel inherited(FileDescriptor fd, ChannelOptions options, @Nullable ImsgListener listener) {
+		try {
+			FileDescriptorCast cast = FileDescriptorCast.using(fd);
+			int n = cast.as(Integer.class);
+			InheritedSockets.check(n, false);
+			// Cast from this very object: a second FileDescriptor for the same number could be closed under us
+			// when this one is collected.
+			return inherited(cast, n, options, listener);
+		}
+		catch (IOException ex) {
+			throw new ImsgIoException("not a usable descriptor: " + ex.getMessage(), ex);
+		}
+	}
+
+	private static ImsgChannel inherited(FileDescriptorCast cast, int fd, ChannelOptions options,
+			@Nullable ImsgListener listener) throws IOException {
+		AFUNIXSocketChannel socket = cast.as(AFUNIXSocketChannel.class);
+		return new ImsgChannel(new JunixTransport(socket, options.fdPassing(), socket.getFileDescriptor()), options,
+				listener, "fd " + fd);
 	}
 
 	/**

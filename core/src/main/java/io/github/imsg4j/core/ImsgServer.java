@@ -61,6 +61,9 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 
 	private volatile boolean open = true;
 
+	/** The descriptor of an inherited socket, which junixsocket's cast channel leaves open: closed on close. */
+	private java.io.@Nullable FileDescriptor castFrom;
+
 	private @Nullable SelectionKey key;
 
 	private ImsgServer(Path path, ChannelOptions options, @Nullable ImsgAcceptHandler handler,
@@ -136,6 +139,51 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 			ImsgChannel.closeQuietly(socket);
 			throw new ImsgIoException("cannot listen on " + path + ": " + ex, ex);
 		}
+	}
+
+	/**
+	 * A server over a listening socket this process was given (by a parent, or by systemd). The socket file,
+	 * if any, is not ours: it is never removed, and its mode is whoever made it chose.
+	 *
+	 * @param fd the listening socket's descriptor, owned by the server from now on
+	 * @param options how accepted channels speak
+	 * @param handler decides whether and how to serve each peer, or {@code null} to queue channels for
+	 *        {@link #accept(Duration)}
+	 * @return the server
+	 * @throws ImsgIoException when {@code fd} is not a listening {@code AF_UNIX} stream socket (saying what it is)
+	 */
+	public static ImsgServer inherited(int fd, ChannelOptions options, @Nullable ImsgAcceptHandler handler) {
+		InheritedSockets.UnixSocket info = InheritedSockets.check(fd, true);
+		AFUNIXServerSocketChannel socket = null;
+		try {
+			socket = org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd).as(AFUNIXServerSocketChannel.class);
+			socket.socket().setDeleteOnClose(false);
+			socket.configureBlocking(false);
+			Path path = info.path().isEmpty() ? Path.of("/proc/self/fd/" + fd) : Path.of(info.path());
+			ImsgServer server = new ImsgServer(path, options, handler, socket, null, null);
+			server.castFrom = socket.getFileDescriptor();
+			return server;
+		}
+		catch (IOException ex) {
+			ImsgChannel.closeQuietly(socket);
+			throw new ImsgIoException("cannot listen on descriptor " + fd + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * A server over the listening socket systemd passed to this process (socket activation).
+	 *
+	 * @param name the socket's {@code FileDescriptorName=}, or {@code null} when systemd passed exactly one
+	 * @param options how accepted channels speak
+	 * @param handler decides whether and how to serve each peer, or {@code null} to queue channels for
+	 *        {@link #accept(Duration)}
+	 * @return the server
+	 * @throws ImsgIoException when this process was not socket-activated ({@code LISTEN_FDS}, {@code LISTEN_PID}),
+	 *         no socket has that name, or the socket is not a listening {@code AF_UNIX} stream socket
+	 */
+	public static ImsgServer activated(@Nullable String name, ChannelOptions options,
+			@Nullable ImsgAcceptHandler handler) {
+		return inherited(InheritedSockets.activated(name), options, handler);
 	}
 
 	/**
@@ -271,6 +319,9 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		}
 		this.open = false;
 		ImsgChannel.closeQuietly(this.socket);
+		if (this.castFrom != null) {
+			Fds.closeQuietly(this.castFrom);
+		}
 		this.loop.execute(() -> {
 			if (this.key != null) {
 				this.key.cancel();

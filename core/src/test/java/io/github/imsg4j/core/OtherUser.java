@@ -87,7 +87,7 @@ final class OtherUser {
 	}
 
 	/** The test JVM's class path, through surefire's manifest-only jar when it uses one. */
-	private static List<Path> classPath() throws IOException {
+	static List<Path> classPath() throws IOException {
 		List<Path> out = new ArrayList<>();
 		for (String e : System.getProperty("java.class.path").split(":")) {
 			Path p = Path.of(e);

@@ -33,6 +33,9 @@ public final class JunixTransport implements Transport {
 
 	private final PeerCredentials credentials;
 
+	/** A descriptor the channel was cast from, which junixsocket never closes itself; closed with the channel. */
+	private final @Nullable FileDescriptor castFrom;
+
 	/**
 	 * Wraps a connected channel, reads its peer's credentials, and makes it non-blocking.
 	 *
@@ -41,7 +44,22 @@ public final class JunixTransport implements Transport {
 	 * @throws IOException when the credentials cannot be read or the channel configured
 	 */
 	public JunixTransport(AFUNIXSocketChannel channel, boolean receiveFds) throws IOException {
+		this(channel, receiveFds, null);
+	}
+
+	/**
+	 * Wraps a channel cast from a descriptor this process was given ({@code FileDescriptorCast}): junixsocket's
+	 * cast channels leave their descriptor open when they close, so this transport closes it after them.
+	 *
+	 * @param channel a connected channel, owned by this transport from now on
+	 * @param receiveFds whether to accept descriptors
+	 * @param castFrom the descriptor the channel was cast from, or {@code null} for a channel junixsocket made
+	 * @throws IOException when the credentials cannot be read or the channel configured
+	 */
+	public JunixTransport(AFUNIXSocketChannel channel, boolean receiveFds, @Nullable FileDescriptor castFrom)
+			throws IOException {
 		this.channel = channel;
+		this.castFrom = castFrom;
 		this.credentials = toCredentials(channel.getPeerCredentials());
 		// Without a control buffer recv(2) is used and the kernel drops descriptors: imsgbuf_allow_fdpass off. With
 		// one, it must hold every descriptor one sendmsg can carry, or the kernel installs some and truncates.
@@ -128,6 +146,13 @@ public final class JunixTransport implements Transport {
 
 	@Override
 	public void close() throws IOException {
-		this.channel.close();
+		try {
+			this.channel.close();
+		}
+		finally {
+			if (this.castFrom != null) {
+				Fds.closeQuietly(this.castFrom);
+			}
+		}
 	}
 }
