@@ -259,6 +259,35 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	}
 
 	/**
+	 * The channel to the parent that started this process as an {@link ImsgChildProcess}, or as OpenBSD's
+	 * {@code proc.c} starts its children: the socket named in {@code IMSG4J_RENDEZVOUS} when the parent could not
+	 * pass a descriptor (Java 17-21), else the descriptor in {@code IMSG4J_FD}, else {@code defaultFd}.
+	 *
+	 * @param defaultFd the descriptor to use when no variable names one (3 for {@code proc.c}'s children)
+	 * @param options how to speak
+	 * @param listener who receives messages, or {@code null} to queue them for {@link #receive}
+	 * @return the channel
+	 * @throws ImsgIoException when there is no such socket
+	 */
+	public static ImsgChannel fromParent(int defaultFd, ChannelOptions options, @Nullable ImsgListener listener) {
+		String rendezvous = System.getenv("IMSG4J_RENDEZVOUS");
+		if (rendezvous != null && !rendezvous.isEmpty()) {
+			return connect(Path.of(rendezvous), options, listener);
+		}
+		String fd = System.getenv("IMSG4J_FD");
+		int n = defaultFd;
+		if (fd != null && !fd.isEmpty()) {
+			try {
+				n = Integer.parseInt(fd);
+			}
+			catch (NumberFormatException ex) {
+				throw new ImsgIoException("IMSG4J_FD is '" + fd + "', not a descriptor number");
+			}
+		}
+		return inherited(n, options, listener);
+	}
+
+	/**
 	 * A connected pair of channels in this process, as {@code socketpair(2)} gives, both speaking the same options.
 	 *
 	 * @param options how both ends speak

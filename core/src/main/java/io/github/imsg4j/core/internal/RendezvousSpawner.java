@@ -1,0 +1,140 @@
+package io.github.imsg4j.core.internal;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.github.imsg4j.core.ChildExit;
+import org.jspecify.annotations.Nullable;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+
+/**
+ * The fallback {@link Spawner} for JDKs without the foreign-function API: the child is started with
+ * {@link ProcessBuilder} and told, in {@value Spawner#RENDEZVOUS_VARIABLE}, a socket in a fresh {@code 0700}
+ * directory to connect to. Only a connection whose {@code SO_PEERCRED} pid is the child's is accepted; any
+ * other is closed unread. The socket and its directory are gone once the child has connected.
+ */
+public final class RendezvousSpawner implements Spawner {
+
+	/** How long the child has to connect. */
+	private static final long CONNECT_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+	@Override
+	public String mechanism() {
+		return "a rendezvous socket named in " + RENDEZVOUS_VARIABLE + " (Java 17-21: no descriptor can be given to a child)";
+	}
+
+	@Override
+	public Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd)
+			throws IOException {
+		Path dir = Files.createTempDirectory("imsg4j-child-",
+				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+		Path sock = dir.resolve("s");
+		try (AFUNIXServerSocketChannel server = AFUNIXServerSocketChannel.open()) {
+			server.bind(AFUNIXSocketAddress.of(sock), 1);
+			ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+			builder.environment().clear();
+			builder.environment().putAll(environment);
+			builder.environment().put(RENDEZVOUS_VARIABLE, sock.toString());
+			if (directory != null) {
+				builder.directory(directory.toFile());
+			}
+			Process process = builder.start();
+			AFUNIXSocketChannel child = acceptFrom(server, process);
+			return new Child(process, child);
+		}
+		finally {
+			Files.deleteIfExists(sock);
+			Files.deleteIfExists(dir);
+		}
+	}
+
+	/** Accepts the child's connection, closing any other; fails when the child exits or takes too long. */
+	private static AFUNIXSocketChannel acceptFrom(AFUNIXServerSocketChannel server, Process process) throws IOException {
+		server.socket().setSoTimeout(100);
+		long deadline = System.nanoTime() + CONNECT_NANOS;
+		while (true) {
+			AFUNIXSocketChannel c;
+			try {
+				c = server.accept();
+			}
+			catch (SocketTimeoutException ex) {
+				c = null;
+			}
+			if (c != null) {
+				if (c.getPeerCredentials().getPid() == process.pid()) {
+					return c;
+				}
+				c.close(); // someone else's connection (the directory is 0700, so ours): not the child
+				continue;
+			}
+			if (!process.isAlive()) {
+				throw new IOException("the child (pid " + process.pid() + ") exited with status " + process.exitValue()
+						+ " before it connected to " + RENDEZVOUS_VARIABLE);
+			}
+			if (System.nanoTime() > deadline) {
+				process.destroyForcibly();
+				throw new IOException("the child (pid " + process.pid() + ") did not connect to " + RENDEZVOUS_VARIABLE
+						+ " within 60 s; killed");
+			}
+		}
+	}
+
+	private static final class Child implements Spawned {
+
+		private final Process process;
+
+		private final AFUNIXSocketChannel socket;
+
+		private final CompletableFuture<ChildExit> exit;
+
+		Child(Process process, AFUNIXSocketChannel socket) {
+			this.process = process;
+			this.socket = socket;
+			// The JDK reaps its own children; it reports death by signal N as status 128 + N, like a shell.
+			this.exit = process.onExit().thenApply((p) -> {
+				int v = p.exitValue();
+				return (v > 128 && v < 160) ? new ChildExit(-1, v - 128) : new ChildExit(v, 0);
+			});
+		}
+
+		@Override
+		public long pid() {
+			return this.process.pid();
+		}
+
+		@Override
+		public AFUNIXSocketChannel parentEnd() {
+			return this.socket;
+		}
+
+		@Override
+		public @Nullable FileDescriptor castFrom() {
+			return null;
+		}
+
+		@Override
+		public CompletableFuture<ChildExit> exit() {
+			return this.exit;
+		}
+
+		@Override
+		public void signal(boolean force) {
+			if (force) {
+				this.process.destroyForcibly();
+			}
+			else {
+				this.process.destroy();
+			}
+		}
+	}
+}

@@ -1,0 +1,328 @@
+package io.github.imsg4j.core.internal.ffm;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+import io.github.imsg4j.core.ChildExit;
+import io.github.imsg4j.core.internal.Spawner;
+import org.jspecify.annotations.Nullable;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.FileDescriptorCast;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * {@link Spawner} through the foreign-function API: {@code socketpair(2)}, then {@code posix_spawnp(3)} with file
+ * actions that put the child's end at the requested descriptor and close every descriptor above it, signal
+ * mask emptied and dispositions reset (the JVM's are not the child's business). The child is reaped by a
+ * thread of its own blocked in {@code waitpid(2)}: the JDK reaps only children it started.
+ *
+ * <p>glibc on Linux: {@code posix_spawn_file_actions_addclosefrom_np} (2.34) and {@code addchdir_np} (2.29).
+ */
+public final class PosixSpawner implements Spawner {
+
+	private static final Linker LINKER = Linker.nativeLinker();
+
+	private static final SymbolLookup LIBC = LINKER.defaultLookup();
+
+	private static final Errno ERRNO = new Errno();
+
+	private static final int AF_UNIX = 1;
+
+	private static final int SOCK_STREAM = 1;
+
+	private static final int SOCK_CLOEXEC = 0x80000;
+
+	private static final int F_DUPFD_CLOEXEC = 1030;
+
+	private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+
+	private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+
+	private static final int SIGTERM = 15;
+
+	private static final int SIGKILL = 9;
+
+	private static final int EINTR = 4;
+
+	/** Opaque glibc types, allocated generously: posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128. */
+	private static final long OPAQUE = 1024;
+
+	private static final MethodHandle SOCKETPAIR = errnoDowncall("socketpair",
+			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+
+	private static final MethodHandle FCNTL = LINKER.downcallHandle(find("fcntl"),
+			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+
+	private static final MethodHandle CLOSE = LINKER.downcallHandle(find("close"),
+			FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+	private static final MethodHandle FA_INIT = intOf("posix_spawn_file_actions_init", ADDRESS);
+
+	private static final MethodHandle FA_DESTROY = intOf("posix_spawn_file_actions_destroy", ADDRESS);
+
+	private static final MethodHandle FA_DUP2 = intOf("posix_spawn_file_actions_adddup2", ADDRESS, JAVA_INT, JAVA_INT);
+
+	private static final MethodHandle FA_CLOSE = intOf("posix_spawn_file_actions_addclose", ADDRESS, JAVA_INT);
+
+	private static final MethodHandle FA_CLOSEFROM = intOf("posix_spawn_file_actions_addclosefrom_np", ADDRESS,
+			JAVA_INT);
+
+	private static final MethodHandle FA_CHDIR = intOf("posix_spawn_file_actions_addchdir_np", ADDRESS, ADDRESS);
+
+	private static final MethodHandle ATTR_INIT = intOf("posix_spawnattr_init", ADDRESS);
+
+	private static final MethodHandle ATTR_DESTROY = intOf("posix_spawnattr_destroy", ADDRESS);
+
+	private static final MethodHandle ATTR_SETFLAGS = intOf("posix_spawnattr_setflags", ADDRESS, JAVA_SHORT);
+
+	private static final MethodHandle ATTR_SETSIGMASK = intOf("posix_spawnattr_setsigmask", ADDRESS, ADDRESS);
+
+	private static final MethodHandle ATTR_SETSIGDEFAULT = intOf("posix_spawnattr_setsigdefault", ADDRESS, ADDRESS);
+
+	private static final MethodHandle SIGEMPTYSET = intOf("sigemptyset", ADDRESS);
+
+	private static final MethodHandle SIGFILLSET = intOf("sigfillset", ADDRESS);
+
+	private static final MethodHandle SPAWNP = intOf("posix_spawnp", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+			ADDRESS);
+
+	private static final MethodHandle WAITPID = errnoDowncall("waitpid",
+			FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+
+	private static final MethodHandle KILL = LINKER.downcallHandle(find("kill"),
+			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+
+	/** The {@code errno} captured after a call, read from the capture segment. */
+	private static final class Errno {
+
+		final MemoryLayout layout = Linker.Option.captureStateLayout();
+
+		final VarHandle errno = this.layout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+		int get(MemorySegment state) {
+			return (int) this.errno.get(state, 0L);
+		}
+	}
+
+	/**
+	 * Fails at construction when this JDK or C library lacks something, so that {@link Spawner#best()} falls back.
+	 */
+	public PosixSpawner() {
+		// the static initializer did the look-ups
+	}
+
+	private static MemorySegment find(String name) {
+		Optional<MemorySegment> symbol = LIBC.find(name);
+		return symbol.orElseThrow(() -> new UnsupportedOperationException("no " + name + " in the C library"));
+	}
+
+	private static MethodHandle intOf(String name, ValueLayout... args) {
+		return LINKER.downcallHandle(find(name), FunctionDescriptor.of(JAVA_INT, args));
+	}
+
+	private static MethodHandle errnoDowncall(String name, FunctionDescriptor fd) {
+		return LINKER.downcallHandle(find(name), fd, Linker.Option.captureCallState("errno"));
+	}
+
+	@Override
+	public String mechanism() {
+		return "posix_spawn with one end of a socketpair at the child's descriptor (foreign-function API)";
+	}
+
+	@Override
+	public Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd)
+			throws IOException {
+		if (command.isEmpty()) {
+			throw new IOException("no command to run");
+		}
+		try (Arena arena = Arena.ofConfined()) {
+			MemorySegment state = arena.allocate(ERRNO.layout);
+			MemorySegment pair = arena.allocate(JAVA_INT, 2);
+			int rc = (int) SOCKETPAIR.invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+			if (rc != 0) {
+				throw new IOException("socketpair failed: errno " + ERRNO.get(state));
+			}
+			int parent = pair.getAtIndex(JAVA_INT, 0);
+			int child = pair.getAtIndex(JAVA_INT, 1);
+			boolean started = false;
+			try {
+				if (child == fd) {
+					// dup2(fd, fd) would keep close-on-exec: move it out of the way first
+					int moved = (int) FCNTL.invokeExact(child, F_DUPFD_CLOEXEC, fd + 1);
+					int ignored = (int) CLOSE.invokeExact(child);
+					child = moved;
+				}
+				long pid = spawn(arena, command, environment, directory, child, fd);
+				started = true;
+				AFUNIXSocketChannel channel = FileDescriptorCast.unsafeUsing(parent).as(AFUNIXSocketChannel.class);
+				return new Child(pid, channel, channel.getFileDescriptor());
+			}
+			finally {
+				int ignored = (int) CLOSE.invokeExact(child);
+				if (!started) {
+					ignored = (int) CLOSE.invokeExact(parent);
+				}
+			}
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			throw ex;
+		}
+		catch (Throwable ex) {
+			throw new IOException("posix_spawn failed: " + ex, ex);
+		}
+	}
+
+	private static long spawn(Arena arena, List<String> command, Map<String, String> environment,
+			@Nullable Path directory, int child, int fd) throws Throwable {
+		MemorySegment actions = arena.allocate(OPAQUE, 16);
+		MemorySegment attr = arena.allocate(OPAQUE, 16);
+		MemorySegment sigs = arena.allocate(OPAQUE, 16);
+		check("posix_spawn_file_actions_init", (int) FA_INIT.invokeExact(actions));
+		check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
+		try {
+			check("adddup2", (int) FA_DUP2.invokeExact(actions, child, fd));
+			// Nothing of this process's but the socket: every descriptor above it closed in the child.
+			check("addclosefrom_np", (int) FA_CLOSEFROM.invokeExact(actions, fd + 1));
+			for (int i = 3; i < fd; i++) {
+				// below the socket too (glibc ignores a close of a descriptor that is not open)
+				check("addclose", (int) FA_CLOSE.invokeExact(actions, i));
+			}
+			if (directory != null) {
+				check("addchdir_np", (int) FA_CHDIR.invokeExact(actions, arena.allocateFrom(directory.toString())));
+			}
+			check("sigemptyset", (int) SIGEMPTYSET.invokeExact(sigs));
+			check("setsigmask", (int) ATTR_SETSIGMASK.invokeExact(attr, sigs));
+			MemorySegment all = arena.allocate(OPAQUE, 16);
+			check("sigfillset", (int) SIGFILLSET.invokeExact(all));
+			check("setsigdefault", (int) ATTR_SETSIGDEFAULT.invokeExact(attr, all));
+			check("setflags", (int) ATTR_SETFLAGS.invokeExact(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
+			MemorySegment argv = strings(arena, command);
+			Map<String, String> env = new java.util.TreeMap<>(environment);
+			env.put(FD_VARIABLE, Integer.toString(fd));
+			MemorySegment envp = strings(arena, env.entrySet().stream().map((e) -> e.getKey() + "=" + e.getValue())
+				.toList());
+			MemorySegment pid = arena.allocate(JAVA_INT);
+			int rc = (int) SPAWNP.invokeExact(pid, arena.allocateFrom(command.get(0)), actions, attr, argv, envp);
+			if (rc != 0) {
+				throw new IOException("cannot start " + command.get(0) + ": posix_spawnp errno " + rc
+						+ ((rc == 2) ? " (no such file in PATH)" : ""));
+			}
+			return pid.get(JAVA_INT, 0);
+		}
+		finally {
+			int ignored = (int) FA_DESTROY.invokeExact(actions);
+			ignored = (int) ATTR_DESTROY.invokeExact(attr);
+		}
+	}
+
+	private static void check(String what, int rc) throws IOException {
+		if (rc != 0) {
+			throw new IOException(what + " failed: " + rc);
+		}
+	}
+
+	/** A NULL-terminated {@code char *[]}. */
+	private static MemorySegment strings(Arena arena, List<String> values) {
+		MemorySegment array = arena.allocate(ADDRESS, values.size() + 1L);
+		for (int i = 0; i < values.size(); i++) {
+			array.setAtIndex(ADDRESS, i, arena.allocateFrom(values.get(i)));
+		}
+		array.setAtIndex(ADDRESS, values.size(), MemorySegment.NULL);
+		return array;
+	}
+
+	private static final class Child implements Spawned {
+
+		private final long pid;
+
+		private final AFUNIXSocketChannel socket;
+
+		private final CompletableFuture<ChildExit> exit = new CompletableFuture<>();
+
+		private final FileDescriptor castFrom;
+
+		Child(long pid, AFUNIXSocketChannel socket, FileDescriptor castFrom) {
+			this.pid = pid;
+			this.socket = socket;
+			this.castFrom = castFrom;
+			Thread reaper = new Thread(this::reap, "imsg4j-reaper-" + pid);
+			reaper.setDaemon(true);
+			reaper.start();
+		}
+
+		/** Blocks in waitpid until the child ends: reaping it, so that no zombie remains. */
+		private void reap() {
+			try (Arena arena = Arena.ofConfined()) {
+				MemorySegment state = arena.allocate(ERRNO.layout);
+				MemorySegment status = arena.allocate(JAVA_INT);
+				while (true) {
+					int rc = (int) WAITPID.invokeExact(state, (int) this.pid, status, 0);
+					if (rc == this.pid) {
+						int s = status.get(JAVA_INT, 0);
+						int signal = s & 0x7f;
+						this.exit.complete((signal == 0) ? new ChildExit((s >> 8) & 0xff, 0) : new ChildExit(-1, signal));
+						return;
+					}
+					if (rc == -1 && ERRNO.get(state) != EINTR) {
+						this.exit.completeExceptionally(new IOException("waitpid(" + this.pid + ") failed: errno "
+								+ ERRNO.get(state)));
+						return;
+					}
+				}
+			}
+			catch (Throwable ex) {
+				this.exit.completeExceptionally(ex);
+			}
+		}
+
+		@Override
+		public long pid() {
+			return this.pid;
+		}
+
+		@Override
+		public AFUNIXSocketChannel parentEnd() {
+			return this.socket;
+		}
+
+		@Override
+		public @Nullable FileDescriptor castFrom() {
+			return this.castFrom;
+		}
+
+		@Override
+		public CompletableFuture<ChildExit> exit() {
+			return this.exit;
+		}
+
+		@Override
+		public void signal(boolean force) {
+			if (this.exit.isDone()) {
+				return; // reaped: the pid may be another process's by now
+			}
+			try {
+				int ignored = (int) KILL.invokeExact((int) this.pid, force ? SIGKILL : SIGTERM);
+			}
+			catch (Throwable ex) {
+				// nothing more to do: the child is told no more
+			}
+		}
+	}
+}
