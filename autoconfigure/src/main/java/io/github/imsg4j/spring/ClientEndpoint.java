@@ -1,6 +1,5 @@
 package io.github.imsg4j.spring;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -17,9 +16,10 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A running outbound connection: connects at start, reconnects with exponential back-off when the daemon goes
- * away, and hands out its current session. Messages the daemon sends are routed to handlers like an
- * endpoint's, under the client's name.
+ * A running outbound connection (to a daemon's socket, over a socket the parent left this process, or to a
+ * child process it starts: see {@link ImsgConnector}): connects at start, reconnects (or restarts the child)
+ * with exponential back-off when the connection goes away, and hands out its current session. Messages the
+ * peer sends are routed to handlers like an endpoint's, under the client's name.
  */
 public final class ClientEndpoint {
 
@@ -27,7 +27,9 @@ public final class ClientEndpoint {
 
 	private final String name;
 
-	private final Path path;
+	private final ImsgConnector connector;
+
+	private final Duration stopGrace;
 
 	private final ChannelOptions options;
 
@@ -52,13 +54,14 @@ public final class ClientEndpoint {
 
 	private @Nullable String lastError;
 
-	ClientEndpoint(String name, Path path, ChannelOptions options, Duration connectTimeout, @Nullable Backoff backoff,
-			UnhandledMessagePolicy unhandled, SessionContext context) {
+	ClientEndpoint(String name, ImsgConnector connector, ChannelOptions options, Duration connectTimeout,
+			@Nullable Backoff backoff, Duration stopGrace, UnhandledMessagePolicy unhandled, SessionContext context) {
 		this.name = name;
-		this.path = path;
+		this.connector = connector;
+		this.stopGrace = stopGrace;
 		this.options = options;
 		this.connectTimeout = connectTimeout;
-		this.backoff = backoff;
+		this.backoff = connector.reconnectable() ? backoff : null;
 		this.unhandled = unhandled;
 		this.context = context;
 	}
@@ -81,10 +84,17 @@ public final class ClientEndpoint {
 	}
 
 	/**
-	 * @return the daemon's socket path
+	 * @return what it connects to: a socket path, the parent process, a child process
 	 */
-	public Path path() {
-		return this.path;
+	public String target() {
+		return this.connector.describe();
+	}
+
+	/**
+	 * @return how it connects
+	 */
+	public ImsgConnector connector() {
+		return this.connector;
 	}
 
 	/**
@@ -126,7 +136,7 @@ public final class ClientEndpoint {
 			}
 		}
 		catch (TimeoutException | ExecutionException ex) {
-			throw new ImsgClosedException("imsg client '" + this.name + "' is not connected to " + this.path
+			throw new ImsgClosedException("imsg client '" + this.name + "' is not connected to " + target()
 					+ " (waited " + this.connectTimeout + "; last error: " + this.lastError + ")");
 		}
 		catch (InterruptedException ex) {
@@ -139,7 +149,7 @@ public final class ClientEndpoint {
 		this.scheduler = executor;
 		this.nextDelayNanos = (this.backoff != null) ? this.backoff.initial().toNanos() : 0;
 		if (!connect() && this.backoff == null) {
-			throw new ImsgClosedException("imsg client '" + this.name + "' cannot connect to " + this.path + ": "
+			throw new ImsgClosedException("imsg client '" + this.name + "' cannot connect to " + target() + ": "
 					+ this.lastError + " (reconnect is disabled, so start-up fails)");
 		}
 	}
@@ -149,7 +159,7 @@ public final class ClientEndpoint {
 			return false;
 		}
 		try {
-			ImsgChannel.connect(this.path, this.options, new SessionListener(this.name, this.context, this.unhandled, true,
+			this.connector.open(this.options, new SessionListener(this.name, this.context, this.unhandled, true,
 					this::connected, this::lost));
 			return true;
 		}
@@ -170,7 +180,7 @@ public final class ClientEndpoint {
 		if (this.backoff != null) {
 			this.nextDelayNanos = this.backoff.initial().toNanos();
 		}
-		LOG.info("imsg client '" + this.name + "' connected to " + this.path);
+		LOG.info("imsg client '" + this.name + "' connected to " + target());
 		synchronized (this.lock) {
 			if (!this.current.complete(session)) {
 				this.current = CompletableFuture.completedFuture(session);
@@ -192,7 +202,7 @@ public final class ClientEndpoint {
 			return;
 		}
 		this.lastError = "connection lost";
-		LOG.warn("imsg client '" + this.name + "' lost its connection to " + this.path + retryNote());
+		LOG.warn("imsg client '" + this.name + "' lost its connection to " + target() + retryNote());
 		scheduleReconnect();
 	}
 
@@ -214,6 +224,11 @@ public final class ClientEndpoint {
 			f = this.current;
 		}
 		return (f.isDone() && !f.isCompletedExceptionally()) ? f.join() : null;
+	}
+
+	/** After the graceful stop closed the sessions: a child process gets SIGTERM, SIGKILL after the grace, is reaped. */
+	void terminate() {
+		this.connector.stop(this.stopGrace);
 	}
 
 	void stop() {

@@ -63,30 +63,35 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 	 * A listening endpoint's settings.
 	 *
 	 * @param name its name
-	 * @param path socket path
+	 * @param path socket path (for an activated endpoint, only a description)
 	 * @param channel how connections speak
-	 * @param listen socket file mode, group, backlog, stale-socket policy
+	 * @param listen socket file mode, group, backlog, stale-socket policy; {@code null} for a socket systemd
+	 *        passed (socket activation)
 	 * @param maxConnections most connections at once
 	 * @param idleTimeout close connections silent this long, or {@code null}
 	 * @param unhandled what to do with unhandled messages
 	 * @param rules the authorization rules from properties
+	 * @param activatedName with {@code listen} {@code null}: the socket's {@code FileDescriptorName=}, or
+	 *        {@code null} when systemd passes exactly one
 	 */
-	public record Server(String name, Path path, ChannelOptions channel, ListenOptions listen, int maxConnections,
-			@Nullable Duration idleTimeout, UnhandledMessagePolicy unhandled, PropertiesPeerAuthorizer rules) {
+	public record Server(String name, Path path, ChannelOptions channel, @Nullable ListenOptions listen,
+			int maxConnections, @Nullable Duration idleTimeout, UnhandledMessagePolicy unhandled,
+			PropertiesPeerAuthorizer rules, @Nullable String activatedName) {
 	}
 
 	/**
-	 * An outbound client's settings.
+	 * An outbound client's settings: an {@code imsg.clients} connection, or an {@code imsg.processes} child.
 	 *
 	 * @param name its name
-	 * @param path the daemon's socket path
+	 * @param connector how it connects: a socket path, the parent's socket, a child process
 	 * @param channel how the connection speaks
 	 * @param connectTimeout how long a send waits for a connection
-	 * @param backoff reconnect back-off, or {@code null} for no reconnecting
+	 * @param backoff reconnect (or restart) back-off, or {@code null} for none
+	 * @param stopGrace how long a child process has to exit after {@code SIGTERM} when the application stops
 	 * @param unhandled what to do with unhandled messages
 	 */
-	public record Client(String name, Path path, ChannelOptions channel, Duration connectTimeout,
-			ClientEndpoint.@Nullable Backoff backoff, UnhandledMessagePolicy unhandled) {
+	public record Client(String name, ImsgConnector connector, ChannelOptions channel, Duration connectTimeout,
+			ClientEndpoint.@Nullable Backoff backoff, Duration stopGrace, UnhandledMessagePolicy unhandled) {
 	}
 
 	/**
@@ -117,12 +122,12 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		this.wiring = wiring;
 		this.context = new SessionContext(wiring.codecs(), wiring.metrics(), wiring.executor());
 		for (Server s : this.serverSettings) {
-			this.servers.put(s.name(), new ServerEndpoint(s.name(), s.path(), s.channel(), s.listen(),
+			this.servers.put(s.name(), new ServerEndpoint(s.name(), s.path(), s.channel(), s.listen(), s.activatedName(),
 					s.maxConnections(), s.idleTimeout(), s.unhandled(), wiring.authorizers(), s.rules(), this.context));
 		}
 		for (Client c : this.clientSettings) {
-			this.clients.put(c.name(), new ClientEndpoint(c.name(), c.path(), c.channel(), c.connectTimeout(),
-					c.backoff(), c.unhandled(), this.context));
+			this.clients.put(c.name(), new ClientEndpoint(c.name(), c.connector(), c.channel(), c.connectTimeout(),
+					c.backoff(), c.stopGrace(), c.unhandled(), this.context));
 		}
 	}
 
@@ -210,7 +215,8 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		s.setRemoveOnCancelPolicy(true);
 		this.scheduler = s;
 		this.running = true;
-		if (!this.servers.isEmpty()) {
+		if (!this.servers.isEmpty()
+				|| this.clients.values().stream().anyMatch((c) -> c.connector() instanceof ImsgConnector.ChildConnector)) {
 			// Every imsg thread is a daemon thread; without this an application whose only job is to serve imsg
 			// would exit as soon as main() returned.
 			CountDownLatch latch = new CountDownLatch(1);
@@ -301,6 +307,9 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 					+ this.wiring.shutdownTimeout() + "; closing them anyway");
 		}
 		sessions.forEach(ImsgSession::close);
+		for (ClientEndpoint c : this.clients.values()) {
+			c.terminate();
+		}
 		ScheduledThreadPoolExecutor s = this.scheduler;
 		if (s != null) {
 			s.shutdownNow();

@@ -38,8 +38,8 @@ public @interface ImsgHandler {
 	int[] type() default {};
 
 	/**
-	 * Names of the endpoints or clients ({@code imsg.endpoints.<name>}, {@code imsg.clients.<name>}) this handler
-	 * serves; empty for all of them.
+	 * Names of the endpoints, clients or processes ({@code imsg.endpoints.<name>}, {@code imsg.clients.<name>},
+	 * {@code imsg.processes.<name>}) this handler serves; empty for all of them.
 	 *
 	 * @return the names
 	 */

@@ -36,7 +36,10 @@ public final class ServerEndpoint {
 
 	private final ChannelOptions channelOptions;
 
-	private final ListenOptions listenOptions;
+	/** How the socket file is made, or {@code null} for a socket systemd passed (socket activation). */
+	private final @Nullable ListenOptions listenOptions;
+
+	private final @Nullable String activatedName;
 
 	private final int maxConnections;
 
@@ -64,8 +67,8 @@ public final class ServerEndpoint {
 
 	private @Nullable ScheduledFuture<?> idleCheck;
 
-	ServerEndpoint(String name, Path path, ChannelOptions channelOptions, ListenOptions listenOptions,
-			int maxConnections, @Nullable Duration idleTimeout, UnhandledMessagePolicy unhandled,
+	ServerEndpoint(String name, Path path, ChannelOptions channelOptions, @Nullable ListenOptions listenOptions,
+			@Nullable String activatedName, int maxConnections, @Nullable Duration idleTimeout, UnhandledMessagePolicy unhandled,
 			List<ImsgPeerAuthorizer> authorizers, PropertiesPeerAuthorizer rules, SessionContext context) {
 		this.name = name;
 		this.path = path;
@@ -75,6 +78,7 @@ public final class ServerEndpoint {
 		this.channelOptions = channelOptions.withLogLimiter(limiter);
 		this.refusals = limiter.connection();
 		this.listenOptions = listenOptions;
+		this.activatedName = activatedName;
 		this.maxConnections = maxConnections;
 		this.idleTimeout = idleTimeout;
 		this.unhandled = unhandled;
@@ -119,8 +123,11 @@ public final class ServerEndpoint {
 	}
 
 	void start(ScheduledExecutorService scheduler) {
-		this.server = ImsgServer.listen(this.path, this.channelOptions, this.listenOptions, this::accept);
-		LOG.info("imsg endpoint '" + this.name + "' listening on " + this.path + " ("
+		ListenOptions listen = this.listenOptions;
+		this.server = (listen != null) ? ImsgServer.listen(this.path, this.channelOptions, listen, this::accept)
+				: ImsgServer.activated(this.activatedName, this.channelOptions, this::accept);
+		LOG.info("imsg endpoint '" + this.name + "' listening on " + this.server.path()
+				+ ((listen == null) ? " (socket-activated)" : "") + " ("
 				+ this.channelOptions.wireFormat().name().toLowerCase() + " wire, max message "
 				+ this.channelOptions.maxMessageSize() + " bytes, fd passing "
 				+ (this.channelOptions.fdPassing() ? "on" : "off") + ")");

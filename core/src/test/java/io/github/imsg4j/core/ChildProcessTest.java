@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -157,9 +156,7 @@ class ChildProcessTest {
 		else {
 			spawner = new RendezvousSpawner();
 		}
-		List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-				"-cp", OtherUser.classPath().stream().map(Path::toString).collect(Collectors.joining(":")),
-				JavaChildMain.class.getName()));
+		List<String> command = TestJvm.command(JavaChildMain.class);
 		ImsgChildProcess child = ImsgChildProcess.start(new ImsgChildProcess.Spec(command, java.util.Map.of(), true, null, 3),
 				ChannelOptions.defaults(), null, spawner);
 		try {

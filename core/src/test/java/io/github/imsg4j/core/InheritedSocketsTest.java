@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -154,11 +153,9 @@ class InheritedSocketsTest {
 
 	private static List<String> activate(Object... args) throws IOException {
 		List<String> cmd = new ArrayList<>(List.of(ACTIVATE.toString()));
-		String cp = OtherUser.classPath().stream().map(Path::toString).collect(Collectors.joining(":"));
 		for (Object a : args) {
 			if (a instanceof Class<?> main) {
-				cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", cp,
-						main.getName()));
+				cmd.addAll(TestJvm.command(main));
 			}
 			else {
 				cmd.add(a.toString());

@@ -10,7 +10,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
@@ -46,7 +45,7 @@ final class OtherUser {
 		Files.setPosixFilePermissions(scratch, PosixFilePermissions.fromString("rwxr-xr-x"));
 		List<String> copied = new ArrayList<>();
 		int i = 0;
-		for (Path entry : classPath()) {
+		for (Path entry : TestJvm.classPath()) {
 			Path to = scratch.resolve("cp" + (i++) + (Files.isDirectory(entry) ? "" : ".jar"));
 			copy(entry, to);
 			copied.add(to.toString());
@@ -84,27 +83,6 @@ final class OtherUser {
 			this.output.close();
 			this.process.getOutputStream().close();
 		}
-	}
-
-	/** The test JVM's class path, through surefire's manifest-only jar when it uses one. */
-	static List<Path> classPath() throws IOException {
-		List<Path> out = new ArrayList<>();
-		for (String e : System.getProperty("java.class.path").split(":")) {
-			Path p = Path.of(e);
-			if (p.getFileName().toString().startsWith("surefirebooter")) {
-				try (JarFile jar = new JarFile(p.toFile())) {
-					for (String u : jar.getManifest().getMainAttributes().getValue("Class-Path").split(" ")) {
-						if (!u.isEmpty()) {
-							out.add(Path.of(java.net.URI.create(u)));
-						}
-					}
-				}
-			}
-			else {
-				out.add(p);
-			}
-		}
-		return out;
 	}
 
 	private static void copy(Path from, Path to) throws IOException {

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ImsgBudget;
+import io.github.imsg4j.core.ImsgChildProcess;
 import io.github.imsg4j.core.ListenOptions;
 import io.github.imsg4j.spring.ClientEndpoint;
 import io.github.imsg4j.spring.ImsgArgumentResolver;
@@ -29,6 +30,8 @@ import io.github.imsg4j.spring.ImsgTemplate;
 import io.github.imsg4j.spring.LoggingImsgErrorHandler;
 import io.github.imsg4j.spring.OsAccounts;
 import io.github.imsg4j.spring.PropertiesPeerAuthorizer;
+import io.github.imsg4j.spring.ImsgConnector;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -124,11 +127,21 @@ public final class ImsgAutoConfiguration {
 		for (Map.Entry<String, ImsgProperties.Client> e : properties.getClients().entrySet()) {
 			ImsgProperties.Client c = e.getValue();
 			ImsgProperties.Reconnect r = c.getReconnect();
-			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), c.getPath(), channelOptions(c).withBudget(budget),
-					c.getConnectTimeout(),
-					r.isEnabled() ? new ClientEndpoint.Backoff(r.getInitialBackoff(), r.getMaxBackoff(), r.getMultiplier())
-							: null,
-					io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
+			ImsgConnector connector = (c.getInheritedFd() != null) ? ImsgConnector.fromParent(c.getInheritedFd())
+					: ImsgConnector.path(c.getPath());
+			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), connector, channelOptions(c).withBudget(budget),
+					c.getConnectTimeout(), backoff(r), Duration.ZERO, io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
+		}
+		for (Map.Entry<String, ImsgProperties.ChildProcess> e : properties.getProcesses().entrySet()) {
+			ImsgProperties.ChildProcess p = e.getValue();
+			List<String> command = new ArrayList<>();
+			command.add(p.getCommand());
+			command.addAll(p.getArguments());
+			ImsgChildProcess.Spec spec = new ImsgChildProcess.Spec(command, new java.util.HashMap<>(p.getEnvironment()),
+					true, p.getWorkingDirectory(), p.getFd());
+			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), ImsgConnector.child(e.getKey(), spec),
+					channelOptions(p).withBudget(budget), Duration.ofSeconds(10), backoff(p.getRestart()),
+					p.getStopGracePeriod(), io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
 		}
 		return new ImsgEndpointRegistry(servers, clients,
 				new ImsgEndpointRegistry.Wiring(handlers, resolvers.orderedStream().toList(), codecs, errorHandler,
@@ -142,9 +155,14 @@ public final class ImsgAutoConfiguration {
 		return new ImsgTemplate(registry);
 	}
 
+	private static ClientEndpoint.@Nullable Backoff backoff(ImsgProperties.Reconnect r) {
+		return r.isEnabled() ? new ClientEndpoint.Backoff(r.getInitialBackoff(), r.getMaxBackoff(), r.getMultiplier())
+				: null;
+	}
+
 	private static ImsgEndpointRegistry.Server server(String name, ImsgProperties.Endpoint ep, long ownUid,
 			ImsgBudget budget) {
-		ListenOptions listen = ListenOptions.defaults()
+		@Nullable ListenOptions listen = ListenOptions.defaults()
 			.withBacklog(ep.getBacklog())
 			.withStaleSocket(ep.getStaleSocket())
 			.withGroup(ep.getSocketGroup())
@@ -156,10 +174,18 @@ public final class ImsgAutoConfiguration {
 		Set<Long> gids = new HashSet<>(auth.getAllowGids());
 		auth.getAllowGroups().forEach((g) -> gids.add(OsAccounts.gidOf(g)));
 		Path path = ep.getPath();
-		createParent(name, path);
+		if (ep.isActivated()) {
+			// the socket is systemd's: ServerEndpoint takes it by name; the path, if given, only describes it
+			listen = null;
+			path = (path != null) ? path : Path.of("systemd-activated");
+		}
+		else {
+			createParent(name, path);
+		}
 		return new ImsgEndpointRegistry.Server(name, path, channelOptions(ep).withMaxReceivedFds(ep.getMaxReceivedFds()).withBudget(budget), listen, ep.getMaxConnections(),
 				ep.getIdleTimeout(), ep.getUnhandled(),
-				new PropertiesPeerAuthorizer(auth.isAllowSameUser(), ownUid, auth.isAllowRoot(), uids, gids));
+				new PropertiesPeerAuthorizer(auth.isAllowSameUser(), ownUid, auth.isAllowRoot(), uids, gids),
+				ep.getActivatedName());
 	}
 
 	/** A daemon creates the directory for its socket, as OpenBSD daemons create /var/run subdirectories. */

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.github.imsg4j.spring.ClientEndpoint;
+import io.github.imsg4j.spring.ImsgConnector;
 import io.github.imsg4j.spring.ImsgEndpointRegistry;
 import io.github.imsg4j.spring.ServerEndpoint;
 
@@ -46,6 +47,17 @@ public final class ImsgHealthAutoConfiguration {
 
 	private static Health clientHealth(ClientEndpoint c) {
 		Health.Builder b = c.isConnected() ? Health.up() : Health.down();
-		return b.withDetail("path", c.path().toString()).build();
+		b.withDetail("target", c.target());
+		if (c.connector() instanceof ImsgConnector.ChildConnector children) {
+			io.github.imsg4j.core.ImsgChildProcess child = children.current();
+			if (child != null) {
+				b.withDetail("pid", child.pid());
+				io.github.imsg4j.core.ChildExit exit = child.exit().getNow(null);
+				if (exit != null) {
+					b.withDetail("exit", exit.toString());
+				}
+			}
+		}
+		return b.build();
 	}
 }

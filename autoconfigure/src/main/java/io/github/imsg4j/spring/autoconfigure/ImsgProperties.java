@@ -35,6 +35,20 @@ public class ImsgProperties implements InitializingBean {
 	/** Outbound connections by name, to imsg daemons this application talks to. */
 	private Map<String, Client> clients = new LinkedHashMap<>();
 
+	/**
+	 * Child processes by name, each started with one end of a socket at a descriptor (3 by default), as
+	 * OpenBSD's privilege-separated daemons start their helpers; started and stopped with the application.
+	 */
+	private Map<String, ChildProcess> processes = new LinkedHashMap<>();
+
+	public Map<String, ChildProcess> getProcesses() {
+		return this.processes;
+	}
+
+	public void setProcesses(Map<String, ChildProcess> processes) {
+		this.processes = processes;
+	}
+
 	/** How handler methods are run. */
 	private final Handlers handlers = new Handlers();
 
@@ -71,8 +85,9 @@ public class ImsgProperties implements InitializingBean {
 		for (Map.Entry<String, Endpoint> e : this.endpoints.entrySet()) {
 			String prefix = "imsg.endpoints." + e.getKey();
 			Endpoint ep = e.getValue();
-			checkConnection(prefix, ep);
-			String other = paths.putIfAbsent(ep.getPath().toAbsolutePath().normalize(), prefix);
+			checkConnection(prefix, ep, !ep.isActivated());
+			String other = (ep.getPath() != null) ? paths.putIfAbsent(ep.getPath().toAbsolutePath().normalize(), prefix)
+					: null;
 			if (other != null) {
 				throw new InvalidImsgPropertyException(prefix + ".path", ep.getPath(),
 						"a path no other endpoint uses (" + other + ".path has the same)");
@@ -102,22 +117,39 @@ public class ImsgProperties implements InitializingBean {
 		for (Map.Entry<String, Client> e : this.clients.entrySet()) {
 			String prefix = "imsg.clients." + e.getKey();
 			Client c = e.getValue();
-			checkConnection(prefix, c);
+			checkConnection(prefix, c, c.getInheritedFd() == null);
+			if (c.getInheritedFd() != null && c.getInheritedFd() < 0) {
+				throw new InvalidImsgPropertyException(prefix + ".inherited-fd", c.getInheritedFd(),
+						"a descriptor number (3 for a child started as OpenBSD's proc.c starts them)");
+			}
+			if (c.getInheritedFd() != null && c.getPath() != null) {
+				throw new InvalidImsgPropertyException(prefix + ".path", c.getPath(),
+						"no path: inherited-fd is set, so the connection is the one the parent process left");
+			}
 			positiveDuration(prefix + ".connect-timeout", c.getConnectTimeout());
-			Reconnect r = c.getReconnect();
-			positiveDuration(prefix + ".reconnect.initial-backoff", r.getInitialBackoff());
-			positiveDuration(prefix + ".reconnect.max-backoff", r.getMaxBackoff());
-			if (r.getMaxBackoff().compareTo(r.getInitialBackoff()) < 0) {
-				throw new InvalidImsgPropertyException(prefix + ".reconnect.max-backoff", r.getMaxBackoff(),
-						"at least reconnect.initial-backoff (" + r.getInitialBackoff() + ")");
-			}
-			if (!(r.getMultiplier() >= 1.0)) {
-				throw new InvalidImsgPropertyException(prefix + ".reconnect.multiplier", r.getMultiplier(),
-						"a number of at least 1.0");
-			}
+			checkBackoff(prefix + ".reconnect", c.getReconnect());
 			if (this.endpoints.containsKey(e.getKey())) {
 				throw new InvalidImsgPropertyException(prefix, e.getKey(),
 						"a name not also used by an endpoint (imsg.endpoints." + e.getKey() + " exists)");
+			}
+		}
+		for (Map.Entry<String, ChildProcess> e : this.processes.entrySet()) {
+			String prefix = "imsg.processes." + e.getKey();
+			ChildProcess p = e.getValue();
+			checkConnection(prefix, p, false);
+			if (p.getCommand() == null || p.getCommand().isBlank()) {
+				throw new InvalidImsgPropertyException(prefix + ".command", p.getCommand(),
+						"the program to run (a path, or a name looked up in PATH)");
+			}
+			if (p.getFd() < 3) {
+				throw new InvalidImsgPropertyException(prefix + ".fd", p.getFd(),
+						"a descriptor of 3 or more (0-2 are the child's stdio)");
+			}
+			positiveDuration(prefix + ".stop-grace-period", p.getStopGracePeriod());
+			checkBackoff(prefix + ".restart", p.getRestart());
+			if (this.endpoints.containsKey(e.getKey()) || this.clients.containsKey(e.getKey())) {
+				throw new InvalidImsgPropertyException(prefix, e.getKey(),
+						"a name not also used by an endpoint or a client");
 			}
 		}
 		if (this.handlers.getThreads() < 1) {
@@ -132,11 +164,25 @@ public class ImsgProperties implements InitializingBean {
 		}
 	}
 
-	private static void checkConnection(String prefix, Connection c) {
-		if (c.getPath() == null || c.getPath().toString().isEmpty()) {
+	private static void checkBackoff(String prefix, Reconnect r) {
+		positiveDuration(prefix + ".initial-backoff", r.getInitialBackoff());
+		positiveDuration(prefix + ".max-backoff", r.getMaxBackoff());
+		if (r.getMaxBackoff().compareTo(r.getInitialBackoff()) < 0) {
+			throw new InvalidImsgPropertyException(prefix + ".max-backoff", r.getMaxBackoff(),
+					"at least " + prefix.substring(prefix.lastIndexOf('.') + 1) + ".initial-backoff ("
+							+ r.getInitialBackoff() + ")");
+		}
+		if (!(r.getMultiplier() >= 1.0)) {
+			throw new InvalidImsgPropertyException(prefix + ".multiplier", r.getMultiplier(), "a number of at least 1.0");
+		}
+	}
+
+	private static void checkConnection(String prefix, Connection c, boolean pathRequired) {
+		if (pathRequired && (c.getPath() == null || c.getPath().toString().isEmpty())) {
 			throw new InvalidImsgPropertyException(prefix + ".path", null, "the socket's file system path");
 		}
-		int pathBytes = c.getPath().toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
+		int pathBytes = (c.getPath() == null) ? 0
+				: c.getPath().toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
 		if (pathBytes > MAX_SOCKET_PATH_BYTES) {
 			throw new InvalidImsgPropertyException(prefix + ".path", c.getPath(), "a path of at most "
 					+ MAX_SOCKET_PATH_BYTES + " bytes when made absolute (UNIX sockets' limit); this one has " + pathBytes);
@@ -284,6 +330,31 @@ public class ImsgProperties implements InitializingBean {
 		 * others without the sticky bit: they could replace the socket and pose as this daemon.
 		 */
 		private boolean socketDirectoryCheck = true;
+
+		/**
+		 * Take the listening socket from systemd (socket activation: LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES)
+		 * instead of making one at path; the socket file, its mode and owner are then systemd's, never removed here.
+		 */
+		private boolean activated;
+
+		/** With activated: the socket's FileDescriptorName= in the socket unit; unset when systemd passes exactly one. */
+		private @Nullable String activatedName;
+
+		public boolean isActivated() {
+			return this.activated;
+		}
+
+		public void setActivated(boolean activated) {
+			this.activated = activated;
+		}
+
+		public @Nullable String getActivatedName() {
+			return this.activatedName;
+		}
+
+		public void setActivatedName(@Nullable String activatedName) {
+			this.activatedName = activatedName;
+		}
 
 		/**
 		 * Received descriptors one connection may hold (delivered, not yet taken or closed) before reading from it
@@ -476,6 +547,21 @@ public class ImsgProperties implements InitializingBean {
 		/** Reconnecting after the connection fails or the daemon goes away. */
 		private final Reconnect reconnect = new Reconnect();
 
+		/**
+		 * Instead of path: the connection is the socket the parent process left at this descriptor (3 for a
+		 * child started as OpenBSD's proc.c starts them, or by imsg.processes in another application); never
+		 * reconnected.
+		 */
+		private @Nullable Integer inheritedFd;
+
+		public @Nullable Integer getInheritedFd() {
+			return this.inheritedFd;
+		}
+
+		public void setInheritedFd(@Nullable Integer inheritedFd) {
+			this.inheritedFd = inheritedFd;
+		}
+
 		public Duration getConnectTimeout() {
 			return this.connectTimeout;
 		}
@@ -534,6 +620,83 @@ public class ImsgProperties implements InitializingBean {
 
 		public void setMultiplier(double multiplier) {
 			this.multiplier = multiplier;
+		}
+	}
+
+	/** A child process started with one end of a socket at a descriptor, and the connection to it. */
+	public static class ChildProcess extends Connection {
+
+		/** The program: a path, or a name looked up in PATH. */
+		private @Nullable String command;
+
+		/** Its arguments. */
+		private List<String> arguments = new ArrayList<>();
+
+		/** Variables set for it on top of this application's environment. */
+		private Map<String, String> environment = new LinkedHashMap<>();
+
+		/** Its working directory; this application's when unset. */
+		private @Nullable Path workingDirectory;
+
+		/** The descriptor at which it finds its socket. */
+		private int fd = 3;
+
+		/** How long it has to exit after SIGTERM when the application stops, before SIGKILL. */
+		private Duration stopGracePeriod = Duration.ofSeconds(5);
+
+		/** Restarting it, with back-off, when it exits or its connection is lost. */
+		private final Reconnect restart = new Reconnect();
+
+		public @Nullable String getCommand() {
+			return this.command;
+		}
+
+		public void setCommand(@Nullable String command) {
+			this.command = command;
+		}
+
+		public List<String> getArguments() {
+			return this.arguments;
+		}
+
+		public void setArguments(List<String> arguments) {
+			this.arguments = arguments;
+		}
+
+		public Map<String, String> getEnvironment() {
+			return this.environment;
+		}
+
+		public void setEnvironment(Map<String, String> environment) {
+			this.environment = environment;
+		}
+
+		public @Nullable Path getWorkingDirectory() {
+			return this.workingDirectory;
+		}
+
+		public void setWorkingDirectory(@Nullable Path workingDirectory) {
+			this.workingDirectory = workingDirectory;
+		}
+
+		public int getFd() {
+			return this.fd;
+		}
+
+		public void setFd(int fd) {
+			this.fd = fd;
+		}
+
+		public Duration getStopGracePeriod() {
+			return this.stopGracePeriod;
+		}
+
+		public void setStopGracePeriod(Duration stopGracePeriod) {
+			this.stopGracePeriod = stopGracePeriod;
+		}
+
+		public Reconnect getRestart() {
+			return this.restart;
 		}
 	}
 

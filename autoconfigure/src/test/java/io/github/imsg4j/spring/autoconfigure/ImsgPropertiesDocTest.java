@@ -52,9 +52,9 @@ class ImsgPropertiesDocTest {
 			}
 			String key = prefix + "." + kebab(pd.getName());
 			Class<?> t = pd.getPropertyType();
-			if (Map.class.isAssignableFrom(t)) {
-				Class<?> value = pd.getName().equals("endpoints") ? ImsgProperties.Endpoint.class : ImsgProperties.Client.class;
-				collect(key + ".<name>", value, out);
+			Class<?> mapValue = Map.class.isAssignableFrom(t) ? mapValueType(pd) : null;
+			if (mapValue != null && mapValue.getName().startsWith(ImsgProperties.class.getName() + "$")) {
+				collect(key + ".<name>", mapValue, out);
 			}
 			else if (t.getName().startsWith(ImsgProperties.class.getName() + "$")) {
 				collect(key, t, out);
@@ -63,6 +63,16 @@ class ImsgPropertiesDocTest {
 				out.add(key);
 			}
 		}
+	}
+
+	/** The value type of a {@code Map<String, V>} property, from its getter's generic signature. */
+	private static Class<?> mapValueType(PropertyDescriptor pd) {
+		java.lang.reflect.Type type = pd.getReadMethod().getGenericReturnType();
+		if (type instanceof java.lang.reflect.ParameterizedType p
+				&& p.getActualTypeArguments()[1] instanceof Class<?> value) {
+			return value;
+		}
+		return Object.class;
 	}
 
 	private static String kebab(String camel) {
@@ -116,6 +126,21 @@ class ImsgPropertiesDocTest {
 			ImsgProperties bound = bindStrictly(yaml);
 			assertThat(bound.getEndpoints()).containsKey("opener");
 		}
+	}
+
+	@Test
+	void thePrivilegeSeparationExamplesBindWithoutUnknownKeys() throws Exception {
+		String section = guide().substring(guide().indexOf("## Privilege separation"));
+		ImsgProperties parent = bindStrictly(yamlBlockAfter(section, "A parent that runs a helper"));
+		assertThat(parent.getProcesses().get("worker").getArguments()).contains("--clear-groups");
+		ImsgProperties child = bindStrictly(yamlBlockAfter(section, "when it is a Spring application too"));
+		assertThat(child.getClients().get("parent").getInheritedFd()).isEqualTo(3);
+		ImsgProperties activated = bindStrictly(yamlBlockAfter(section, "FileDescriptorName=control"));
+		assertThat(activated.getEndpoints().get("control").isActivated()).isTrue();
+		// and each passes the same checks as at start-up
+		parent.afterPropertiesSet();
+		child.afterPropertiesSet();
+		activated.afterPropertiesSet();
 	}
 
 	static ImsgProperties bindStrictly(String yaml) throws Exception {
