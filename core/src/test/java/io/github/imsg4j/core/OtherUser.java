@@ -42,18 +42,9 @@ final class OtherUser {
 	 */
 	static Started start(Path scratch, Class<?> main, String... args) throws IOException {
 		assumeAvailable();
-		Files.setPosixFilePermissions(scratch, PosixFilePermissions.fromString("rwxr-xr-x"));
-		List<String> copied = new ArrayList<>();
-		int i = 0;
-		for (Path entry : TestJvm.classPath()) {
-			Path to = scratch.resolve("cp" + (i++) + (Files.isDirectory(entry) ? "" : ".jar"));
-			copy(entry, to);
-			copied.add(to.toString());
-		}
-		Path java = Path.of(System.getProperty("java.home"), "bin", "java");
 		List<String> command = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
-				"--clear-groups", java.toString(), "-cp", String.join(":", copied), main.getName()));
-		command.addAll(List.of(args));
+				"--clear-groups"));
+		command.addAll(TestJvm.readableCommand(scratch, main, args));
 		Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
 		BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
 		String first = out.readLine();
@@ -82,24 +73,6 @@ final class OtherUser {
 			this.process.destroyForcibly().waitFor();
 			this.output.close();
 			this.process.getOutputStream().close();
-		}
-	}
-
-	private static void copy(Path from, Path to) throws IOException {
-		if (!Files.isDirectory(from)) {
-			Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
-			return;
-		}
-		try (Stream<Path> all = Files.walk(from)) {
-			for (Path p : (Iterable<Path>) all::iterator) {
-				Path target = to.resolve(from.relativize(p).toString());
-				if (Files.isDirectory(p)) {
-					Files.createDirectories(target);
-				}
-				else {
-					Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
-				}
-			}
 		}
 	}
 }

@@ -42,6 +42,48 @@ public final class TestJvm {
 	}
 
 	/**
+	 * {@link #command} with the class path copied into {@code readable} (made world-readable), for a JVM that
+	 * runs as another user who cannot read this one's class path (under root's home, say).
+	 *
+	 * @param readable an empty directory of the test's
+	 * @param main the class to run
+	 * @param args its arguments
+	 * @return the command line
+	 * @throws IOException when copying fails
+	 */
+	public static List<String> readableCommand(Path readable, Class<?> main, String... args) throws IOException {
+		java.nio.file.Files.setPosixFilePermissions(readable, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+		List<String> copied = new ArrayList<>();
+		int i = 0;
+		for (Path entry : classPath()) {
+			Path to = readable.resolve("cp" + (i++) + (java.nio.file.Files.isDirectory(entry) ? "" : ".jar"));
+			copy(entry, to);
+			copied.add(to.toString());
+		}
+		List<String> cmd = command(main, args);
+		cmd.set(cmd.indexOf("-cp") + 1, String.join(":", copied));
+		return cmd;
+	}
+
+	private static void copy(Path from, Path to) throws IOException {
+		if (!java.nio.file.Files.isDirectory(from)) {
+			java.nio.file.Files.copy(from, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+			return;
+		}
+		try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(from)) {
+			for (Path p : (Iterable<Path>) all::iterator) {
+				Path target = to.resolve(from.relativize(p).toString());
+				if (java.nio.file.Files.isDirectory(p)) {
+					java.nio.file.Files.createDirectories(target);
+				}
+				else {
+					java.nio.file.Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+				}
+			}
+		}
+	}
+
+	/**
 	 * @param main the class to run
 	 * @param args its arguments
 	 * @return {@code java -cp CLASSPATH main args…}, with native access allowed on JDKs that ask for it

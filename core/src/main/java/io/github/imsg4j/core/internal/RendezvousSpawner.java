@@ -19,9 +19,11 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * The fallback {@link Spawner} for JDKs without the foreign-function API: the child is started with
- * {@link ProcessBuilder} and told, in {@value Spawner#RENDEZVOUS_VARIABLE}, a socket in a fresh {@code 0700}
- * directory to connect to. Only a connection whose {@code SO_PEERCRED} pid is the child's is accepted; any
- * other is closed unread. The socket and its directory are gone once the child has connected.
+ * {@link ProcessBuilder} and told, in {@value Spawner#RENDEZVOUS_VARIABLE}, a socket to connect to. Only a
+ * connection whose {@code SO_PEERCRED} pid is the child's is accepted; any other is closed unread. The socket
+ * has a random 128-bit name in a fresh directory that others may traverse but not list ({@code 0711}), so that
+ * a child started under another uid (through {@code setpriv}) can reach it and nobody can find it to get in the
+ * way. The socket and its directory are gone once the child has connected.
  */
 public final class RendezvousSpawner implements Spawner {
 
@@ -38,7 +40,11 @@ public final class RendezvousSpawner implements Spawner {
 			throws IOException {
 		Path dir = Files.createTempDirectory("imsg4j-child-",
 				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-		Path sock = dir.resolve("s");
+		// traversable, not listable: the name below is the only way in, and the pid check the only way through
+		Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+		byte[] random = new byte[16];
+		new java.security.SecureRandom().nextBytes(random);
+		Path sock = dir.resolve(java.util.HexFormat.of().formatHex(random));
 		try (AFUNIXServerSocketChannel server = AFUNIXServerSocketChannel.open()) {
 			server.bind(AFUNIXSocketAddress.of(sock), 1);
 			ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
@@ -74,7 +80,7 @@ public final class RendezvousSpawner implements Spawner {
 				if (c.getPeerCredentials().getPid() == process.pid()) {
 					return c;
 				}
-				c.close(); // someone else's connection (the directory is 0700, so ours): not the child
+				c.close(); // not the child's: someone who guessed the name, or a process of the child's
 				continue;
 			}
 			if (!process.isAlive()) {
