@@ -41,6 +41,14 @@ public interface ImsgConnector {
 	}
 
 	/**
+	 * @return whether serving this connection is reason enough for the application to keep running (a child
+	 *         process's parent, or a helper serving its parent), as a listening endpoint is
+	 */
+	default boolean keepsApplicationAlive() {
+		return false;
+	}
+
+	/**
 	 * Releases what the connector holds when the application stops (a child process is stopped and reaped).
 	 *
 	 * @param grace how long a child has to exit after {@code SIGTERM}
@@ -87,6 +95,11 @@ public interface ImsgConnector {
 			@Override
 			public boolean reconnectable() {
 				return false;
+			}
+
+			@Override
+			public boolean keepsApplicationAlive() {
+				return true;
 			}
 		};
 	}
@@ -147,7 +160,13 @@ public interface ImsgConnector {
 		@Override
 		public String describe() {
 			ImsgChildProcess c = this.running.get();
-			return "child process '" + this.name + "' " + this.spec.command() + ((c != null) ? " (pid " + c.pid() + ")" : "");
+			return "child process '" + this.name + "' (" + this.spec.command().get(0) + ((c != null) ? ", pid " + c.pid() : "")
+					+ ")";
+		}
+
+		@Override
+		public boolean keepsApplicationAlive() {
+			return true;
 		}
 
 		@Override

@@ -216,7 +216,7 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		this.scheduler = s;
 		this.running = true;
 		if (!this.servers.isEmpty()
-				|| this.clients.values().stream().anyMatch((c) -> c.connector() instanceof ImsgConnector.ChildConnector)) {
+				|| this.clients.values().stream().anyMatch((c) -> c.connector().keepsApplicationAlive())) {
 			// Every imsg thread is a daemon thread; without this an application whose only job is to serve imsg
 			// would exit as soon as main() returned.
 			CountDownLatch latch = new CountDownLatch(1);

@@ -86,6 +86,32 @@ class ProcessesTest {
 	}
 
 	@Test
+	void aHelperRunsAsAnotherUserThroughSetpriv() throws Exception {
+		Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+				"running a helper as another uid needs root (CI runs as root)");
+		Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv(1) not installed");
+		Files.setPosixFilePermissions(this.dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+		// nobody cannot read this JVM's class path (under root's home): a copy it can
+		List<String> java = TestJvm.readableCommand(Files.createDirectory(this.dir.resolve("cp")), ChildApplication.class);
+		List<String> args = new java.util.ArrayList<>(List.of("--reuid=65534", "--regid=65534", "--clear-groups"));
+		args.addAll(java);
+		List<String> props = new java.util.ArrayList<>(List.of("imsg.processes.helper.command=/usr/bin/setpriv"));
+		for (int i = 0; i < args.size(); i++) {
+			props.add("imsg.processes.helper.arguments[" + i + "]=" + args.get(i));
+		}
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ImsgAutoConfiguration.class))
+			.withPropertyValues(props.toArray(String[]::new))
+			.run((context) -> {
+				long pid = pidOf(context.getBean(ImsgEndpointRegistry.class));
+				try (Imsg reply = context.getBean(ImsgTemplate.class).sendAndReceive("helper", 1, "hello", 2, WAIT)) {
+					assertThat(text(reply)).isEqualTo("child " + pid + " got hello");
+				}
+				assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/status")))
+					.anyMatch((l) -> l.matches("Uid:\\s+65534\\s.*"));
+			});
+	}
+
+	@Test
 	void aSocketActivatedEndpointServesClients() throws Exception {
 		Path activate = Path.of("/usr/bin/systemd-socket-activate");
 		Assumptions.assumeTrue(Files.isExecutable(activate), activate + " not installed (Debian package systemd)");
