@@ -28,6 +28,18 @@ public final class OpenerProtocol {
 	/** Reply to PING: the same payload. */
 	public static final int PONG = 7;
 
+	/**
+	 * Worker to parent, inside the daemon: "open this for that uid". Payload: the peer's uid in decimal, a space,
+	 * the requested path; the header's peer id names the request.
+	 */
+	public static final int PARENT_OPEN = 100;
+
+	/**
+	 * Parent to worker: the outcome, with the request's peer id. Payload {@code OK <real path>} with the
+	 * descriptor, or {@code DENIED <reason>}.
+	 */
+	public static final int PARENT_FILE = 101;
+
 	private OpenerProtocol() {
 	}
 

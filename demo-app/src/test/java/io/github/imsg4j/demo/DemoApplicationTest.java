@@ -6,11 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.OpenFds;
+import io.github.imsg4j.core.TestJvm;
 import io.github.imsg4j.spring.ImsgCodecs;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -23,9 +25,11 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The demo daemon end to end: the real application, a real socket, a client that opens an allowed file and
- * reads it through the descriptor it receives, and requests that must be denied (outside the roots, {@code ..}
- * and symbolic-link escapes, directories, relative paths). The descriptor count is back where it started.
+ * The demo daemon end to end, as two processes: this test runs the privileged parent, which starts the
+ * sandboxed worker (a second JVM) over a socket pair; a client talks to the worker's socket, opens an allowed
+ * file and reads it through the descriptor that came from the parent through the worker, and makes requests
+ * that must be denied (outside the roots, {@code ..} and symbolic-link escapes, directories, relative paths).
+ * The parent's descriptor count is back where it started.
  */
 @SpringBootTest(classes = DemoApplication.class)
 class DemoApplicationTest {
@@ -53,9 +57,24 @@ class DemoApplicationTest {
 	}
 
 	@DynamicPropertySource
-	static void properties(DynamicPropertyRegistry registry) {
-		registry.add("imsg.endpoints.opener.path", () -> DIR.resolve("opener.sock").toString());
+	static void properties(DynamicPropertyRegistry registry) throws Exception {
 		registry.add("opener.allowed-directories", ALLOWED::toString);
+		// The worker: this test's class path, and the settings ./application.yml would give it.
+		List<String> worker = TestJvm.command(DemoApplication.class, "--spring.profiles.active=worker",
+				"--opener.allowed-directories=" + ALLOWED, "--imsg.clients.parent.inherited-fd=3",
+				"--imsg.clients.parent.fd-passing=true", "--imsg.endpoints.opener.path=" + DIR.resolve("opener.sock"));
+		registry.add("imsg.processes.worker.command", () -> worker.get(0));
+		for (int i = 1; i < worker.size(); i++) {
+			String arg = worker.get(i);
+			registry.add("imsg.processes.worker.arguments[" + (i - 1) + "]", () -> arg);
+		}
+		registry.add("imsg.processes.worker.fd-passing", () -> "true");
+	}
+
+	/** The worker listens once its JVM has started. */
+	@org.junit.jupiter.api.BeforeEach
+	void awaitWorker() {
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(DIR.resolve("opener.sock")));
 	}
 
 	@AfterAll
@@ -69,7 +88,7 @@ class DemoApplicationTest {
 	ImsgCodecs codecs;
 
 	@Autowired
-	OpenerHandlers handlers;
+	ParentHandlers handlers;
 
 	@Test
 	void aFifoSwappedInAfterTheCheckStallsNobody() throws Exception {
