@@ -52,7 +52,14 @@ public final class ClientEndpoint {
 
 	private long nextDelayNanos;
 
-	private @Nullable String lastError;
+	private volatile @Nullable String lastError;
+
+	/** When a reconnect failure was last logged at WARN: after the first, at most one a minute. */
+	private long lastWarnNanos;
+
+	private boolean warnedSinceConnected;
+
+	private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
 	ClientEndpoint(String name, ImsgConnector connector, ChannelOptions options, Duration connectTimeout,
 			@Nullable Backoff backoff, Duration stopGrace, UnhandledMessagePolicy unhandled, SessionContext context) {
@@ -95,6 +102,20 @@ public final class ClientEndpoint {
 	 */
 	public ImsgConnector connector() {
 		return this.connector;
+	}
+
+	/**
+	 * @return whether it is not connected but will try again (reconnect or restart with back-off)
+	 */
+	public boolean isReconnecting() {
+		return !isConnected() && this.backoff != null && !this.stopped;
+	}
+
+	/**
+	 * @return why the last attempt failed or the connection was lost, or {@code null}
+	 */
+	public @Nullable String lastError() {
+		return this.lastError;
 	}
 
 	/**
@@ -165,9 +186,28 @@ public final class ClientEndpoint {
 		}
 		catch (ImsgException ex) {
 			this.lastError = ex.getMessage();
-			LOG.warn("imsg client '" + this.name + "': " + ex.getMessage() + retryNote());
+			warnOrDebug("imsg client '" + this.name + "': " + ex.getMessage() + retryNote());
 			scheduleReconnect();
 			return false;
+		}
+	}
+
+	/** A down daemon must not log a WARN per retry: the first, then at most one a minute, the rest at debug. */
+	private void warnOrDebug(String line) {
+		long now = System.nanoTime();
+		boolean warn;
+		synchronized (this.lock) {
+			warn = !this.warnedSinceConnected || now - this.lastWarnNanos >= WARN_EVERY_NANOS;
+			if (warn) {
+				this.warnedSinceConnected = true;
+				this.lastWarnNanos = now;
+			}
+		}
+		if (warn) {
+			LOG.warn(line + ((this.backoff != null) ? " (further failures at debug level, one a minute at warn)" : ""));
+		}
+		else if (LOG.isDebugEnabled()) {
+			LOG.debug(line);
 		}
 	}
 
@@ -182,6 +222,7 @@ public final class ClientEndpoint {
 		}
 		LOG.info("imsg client '" + this.name + "' connected to " + target());
 		synchronized (this.lock) {
+			this.warnedSinceConnected = false;
 			if (!this.current.complete(session)) {
 				this.current = CompletableFuture.completedFuture(session);
 			}
@@ -202,7 +243,7 @@ public final class ClientEndpoint {
 			return;
 		}
 		this.lastError = "connection lost";
-		LOG.warn("imsg client '" + this.name + "' lost its connection to " + target() + retryNote());
+		warnOrDebug("imsg client '" + this.name + "' lost its connection to " + target() + retryNote());
 		scheduleReconnect();
 	}
 

@@ -310,6 +310,9 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		for (ClientEndpoint c : this.clients.values()) {
 			c.terminate();
 		}
+		LOG.info("imsg stopped: " + this.servers.size() + " endpoints, " + this.clients.size()
+				+ " clients and processes, " + sessions.size() + " connections closed"
+				+ ((unfinished > 0) ? " (" + unfinished + " with handlers still running)" : ""));
 		ScheduledThreadPoolExecutor s = this.scheduler;
 		if (s != null) {
 			s.shutdownNow();

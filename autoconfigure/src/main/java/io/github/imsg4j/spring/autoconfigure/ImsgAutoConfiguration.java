@@ -36,6 +36,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -51,6 +52,7 @@ import org.springframework.core.task.SimpleAsyncTaskExecutor;
  * {@link ImsgTemplate}. Every bean backs off when the application declares its own.
  */
 @AutoConfiguration
+@ConditionalOnBooleanProperty(name = "imsg.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(ImsgProperties.class)
 public final class ImsgAutoConfiguration {
 

@@ -16,6 +16,7 @@ import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEn
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -45,8 +46,21 @@ public final class ImsgHealthAutoConfiguration {
 			.build();
 	}
 
+	/**
+	 * Reported, not DOWN, while a client reconnects (or a child process restarts): a custom status sorts after UP
+	 * in Boot's default status order, so the application's aggregate health stays UP while an optional helper
+	 * comes back. Map it to DOWN, where it should count, with {@code management.endpoint.health.status.order}
+	 * (e.g. {@code down,reconnecting,out-of-service,up,unknown}) or a health group of its own.
+	 */
+	static final Status RECONNECTING = new Status("RECONNECTING",
+			"not connected now; reconnecting with back-off");
+
 	private static Health clientHealth(ClientEndpoint c) {
-		Health.Builder b = c.isConnected() ? Health.up() : Health.down();
+		Health.Builder b = c.isConnected() ? Health.up() : c.isReconnecting() ? Health.status(RECONNECTING)
+				: Health.down();
+		if (!c.isConnected() && c.lastError() != null) {
+			b.withDetail("lastError", c.lastError());
+		}
 		b.withDetail("target", c.target());
 		if (c.connector() instanceof ImsgConnector.ChildConnector children) {
 			io.github.imsg4j.core.ImsgChildProcess child = children.current();

@@ -29,6 +29,17 @@ public class ImsgProperties implements InitializingBean {
 	/** Longest socket path: sun_path holds 108 bytes including the terminating NUL. */
 	static final int MAX_SOCKET_PATH_BYTES = 107;
 
+	/** Whether imsg is configured at all; false leaves out every endpoint, client, process and handler routing. */
+	private boolean enabled = true;
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
 	/** Listening endpoints by name; each accepts connections on its own UNIX socket. */
 	private Map<String, Endpoint> endpoints = new LinkedHashMap<>();
 

@@ -96,6 +96,44 @@ class ImsgAutoConfigurationTest {
 	}
 
 	@Test
+	void imsgEnabledFalseLeavesEverythingOut() {
+		this.runner.withPropertyValues("imsg.enabled=false", "imsg.endpoints.off.path=" + this.dir.resolve("off.sock"))
+			.run((context) -> {
+				assertThat(context).hasNotFailed().doesNotHaveBean(ImsgEndpointRegistry.class)
+					.doesNotHaveBean(ImsgTemplate.class).doesNotHaveBean("imsgHealthContributor");
+				assertThat(this.dir.resolve("off.sock")).doesNotExist();
+			});
+	}
+
+	@Test
+	@org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+	void aClientReconnectingIsReportedWithoutTurningTheApplicationDownAndWarnsOnce(
+			org.springframework.boot.test.system.CapturedOutput output) {
+		Path absent = this.dir.resolve("absent.sock");
+		this.runner.withPropertyValues("imsg.clients.helper.path=" + absent, "imsg.clients.helper.reconnect.initial-backoff=5ms",
+				"imsg.clients.helper.reconnect.max-backoff=5ms", "imsg.endpoints.up.path=" + this.dir.resolve("up.sock"))
+			.run((context) -> {
+				CompositeHealthContributor c = context.getBean("imsgHealthContributor", CompositeHealthContributor.class);
+				org.springframework.boot.health.contributor.Health helper = ((org.springframework.boot.health.contributor.HealthIndicator) c
+					.getContributor("helper")).health();
+				org.springframework.boot.health.contributor.Health up = ((org.springframework.boot.health.contributor.HealthIndicator) c
+					.getContributor("up")).health();
+				assertThat(helper.getStatus().getCode()).isEqualTo("RECONNECTING");
+				assertThat(helper.getDetails()).containsKey("lastError");
+				// Boot's default aggregation: a status it does not order sorts after UP, so the whole stays UP.
+				assertThat(org.springframework.boot.health.actuate.endpoint.StatusAggregator.getDefault()
+					.getAggregateStatus(helper.getStatus(), up.getStatus())).isEqualTo(
+							org.springframework.boot.health.contributor.Status.UP);
+				// A retry every 5 ms: the first failure at WARN, and no other for as long as we watch.
+				org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(300))
+					.atMost(java.time.Duration.ofSeconds(5))
+					.until(() -> output.getAll().lines()
+						.filter((l) -> l.contains("WARN") && l.contains("imsg client 'helper'")).count() == 1);
+			});
+		assertThat(output.getAll()).contains("imsg stopped: 1 endpoints, 1 clients and processes");
+	}
+
+	@Test
 	void metricsOnlyWithAMeterRegistry() {
 		this.runner.withBean(MeterRegistry.class, SimpleMeterRegistry::new)
 			.run((context) -> assertThat(context).hasSingleBean(MicrometerImsgMetrics.class));
