@@ -282,8 +282,15 @@ public class ImsgProperties implements InitializingBean {
 			return this.path;
 		}
 
-		public void setPath(@Nullable Path path) {
-			this.path = path;
+		/**
+		 * Takes the path as text, so that it binds as a file-system path in every kind of application: bound to
+		 * a {@code Path}, Spring would resolve it through the application's resource loader, and a servlet
+		 * container's refuses {@code ..} above its root.
+		 *
+		 * @param path the socket's path, relative to the working directory or absolute
+		 */
+		public void setPath(@Nullable String path) {
+			this.path = (path == null || path.isEmpty()) ? null : Path.of(path);
 		}
 
 		public WireFormat getWire() {
