@@ -5,14 +5,12 @@ import java.time.Duration;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
-import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.function.Predicate;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.Imsg;
@@ -74,7 +72,12 @@ public final class ImsgSession {
 	/** Handlers run on the event loop ({@link ImsgHandlerExecutor#inline()}). */
 	private final boolean inline;
 
-	private final Map<Integer, Queue<CompletableFuture<Imsg>>> waiters = new ConcurrentHashMap<>();
+	/** Requests awaiting a reply, in the order they were made; each takes the first message it matches. */
+	private final Queue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+
+	/** A request's reply: which messages are it, and who waits. */
+	private record Waiter(Predicate<Imsg> matches, CompletableFuture<Imsg> reply) {
+	}
 
 	/** Set by the first {@link #request}, before its waiter is queued (and before its request is sent). */
 	private volatile boolean everWaited;
@@ -265,61 +268,95 @@ public final class ImsgSession {
 	 * @param payload the request's payload, or {@code null}
 	 * @param fd a descriptor to pass, or {@code null}
 	 * @param replyType the type of the awaited reply
-	 * @param timeout how long to wait; the future then fails with {@link TimeoutException}
+	 * @param timeout how long to wait; the future then fails with {@link ImsgReplyTimeoutException}
 	 * @return the reply
 	 */
 	public CompletableFuture<Imsg> request(int type, @Nullable Object payload, @Nullable OutboundFd fd,
 			int replyType, Duration timeout) {
-		CompletableFuture<Imsg> reply = new CompletableFuture<>();
+		return request(type, payload, fd, replyTypes(replyType), timeout);
+	}
+
+	/**
+	 * Sends a message and waits asynchronously for the next message on this connection that {@code reply}
+	 * accepts: one of several types (a daemon answering OPENED or DENIED), or by peer id. That message goes to
+	 * the returned future instead of a handler; the caller owns it and should close it.
+	 *
+	 * @param type the request's type
+	 * @param payload the request's payload, or {@code null}
+	 * @param fd a descriptor to pass, or {@code null}
+	 * @param reply which message is the reply (see {@link #replyTypes})
+	 * @param timeout how long to wait; the future then fails with {@link ImsgReplyTimeoutException}
+	 * @return the reply
+	 */
+	public CompletableFuture<Imsg> request(int type, @Nullable Object payload, @Nullable OutboundFd fd,
+			Predicate<Imsg> reply, Duration timeout) {
+		CompletableFuture<Imsg> future = new CompletableFuture<>();
+		Waiter waiter = new Waiter(reply, future);
 		this.everWaited = true;
-		Queue<CompletableFuture<Imsg>> queue = this.waiters.computeIfAbsent(replyType,
-				(t) -> new ConcurrentLinkedQueue<>());
-		queue.add(reply);
+		this.waiters.add(waiter);
 		try {
 			send(type, 0, payload, fd);
 		}
 		catch (RuntimeException ex) {
-			queue.remove(reply);
-			reply.completeExceptionally(ex);
-			return reply;
+			this.waiters.remove(waiter);
+			future.completeExceptionally(ex);
+			return future;
 		}
-		reply.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).whenComplete((m, ex) -> {
-			if (ex != null) {
-				queue.remove(reply);
+		CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
+			if (future.completeExceptionally(new ImsgReplyTimeoutException("no reply to type "
+					+ Integer.toUnsignedString(type) + " on " + this + " within " + timeout))) {
+				this.waiters.remove(waiter);
 			}
 		});
-		return reply;
+		return future;
+	}
+
+	/**
+	 * @param types the reply types awaited
+	 * @return a reply predicate for {@link #request(int, Object, OutboundFd, Predicate, Duration)}
+	 */
+	public static Predicate<Imsg> replyTypes(int... types) {
+		int[] copy = types.clone();
+		return (m) -> {
+			for (int t : copy) {
+				if (m.type() == t) {
+					return true;
+				}
+			}
+			return false;
+		};
 	}
 
 	// ---------------------------------------------------------------- receiving (package-private)
 
-	/** On the loop thread: gives the message to a waiting {@link #request}, if one awaits its type. */
+	/** On the loop thread: gives the message to the oldest waiting {@link #request} it answers, if any. */
 	boolean offerToWaiter(Imsg message) {
 		if (!this.everWaited) {
-			return false; // most sessions never call request(): no map look-up per message for them
+			return false; // most sessions never call request(): nothing to look at per message for them
 		}
-		Queue<CompletableFuture<Imsg>> queue = this.waiters.get(message.type());
-		CompletableFuture<Imsg> waiter;
-		while (queue != null && (waiter = queue.poll()) != null) {
-			CompletableFuture<Imsg> w = waiter;
-			// Complete off the loop thread: whatever the caller chained to the future must not stall the loop.
-			this.executor.execute(() -> {
-				if (!w.complete(message)) {
-					message.close(); // timed out meanwhile
-				}
-			});
-			return true;
+		for (Waiter w : this.waiters) {
+			if (w.reply().isDone()) {
+				this.waiters.remove(w); // timed out or failed meanwhile
+				continue;
+			}
+			if (w.matches().test(message) && this.waiters.remove(w)) {
+				// Complete off the loop thread: whatever the caller chained to the future must not stall the loop.
+				this.executor.execute(() -> {
+					if (!w.reply().complete(message)) {
+						message.close(); // timed out meanwhile
+					}
+				});
+				return true;
+			}
 		}
 		return false;
 	}
 
 	/** Fails every waiting request: the connection is gone. */
 	void failWaiters(Throwable cause) {
-		for (Queue<CompletableFuture<Imsg>> queue : this.waiters.values()) {
-			CompletableFuture<Imsg> w;
-			while ((w = queue.poll()) != null) {
-				w.completeExceptionally(cause);
-			}
+		Waiter w;
+		while ((w = this.waiters.poll()) != null) {
+			w.reply().completeExceptionally(cause);
 		}
 	}
 

@@ -3,7 +3,7 @@ package io.github.imsg4j.spring;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 
 import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.ImsgException;
@@ -125,10 +125,30 @@ public class ImsgTemplate {
 	 * @param timeout how long to wait for the reply
 	 * @return the reply
 	 * @throws ImsgException when sending fails or the connection closes first
-	 * @throws IllegalStateException wrapping a {@link TimeoutException} when no reply came in time
+	 * @throws ImsgReplyTimeoutException when no reply came in time
 	 */
 	public Imsg sendAndReceive(String client, int type, @Nullable Object payload, int replyType, Duration timeout) {
 		return await(this.registry.client(client).session().request(type, payload, null, replyType, timeout), client);
+	}
+
+	/**
+	 * Sends a request, with a descriptor if given, over a named client (or process), and waits for the next
+	 * message that {@code reply} accepts: one of several types ({@link ImsgSession#replyTypes}), or any test of
+	 * the message. The caller owns the reply and should close it.
+	 *
+	 * @param client the client's or process's name
+	 * @param type the request type
+	 * @param payload the request payload, or {@code null}
+	 * @param fd a descriptor to send with the request, or {@code null}; on failure a transferred one is closed
+	 * @param reply which message is the reply
+	 * @param timeout how long to wait for it
+	 * @return the reply
+	 * @throws ImsgException when sending fails or the connection closes first
+	 * @throws ImsgReplyTimeoutException when no reply came in time
+	 */
+	public Imsg sendAndReceive(String client, int type, @Nullable Object payload, @Nullable OutboundFd fd,
+			Predicate<Imsg> reply, Duration timeout) {
+		return await(this.registry.client(client).session().request(type, payload, fd, reply, timeout), client);
 	}
 
 	/**
@@ -168,9 +188,6 @@ public class ImsgTemplate {
 		}
 		catch (ExecutionException ex) {
 			Throwable cause = ex.getCause();
-			if (cause instanceof TimeoutException) {
-				throw new IllegalStateException("no reply on " + where + " in time", cause);
-			}
 			if (cause instanceof RuntimeException re) {
 				throw re;
 			}
