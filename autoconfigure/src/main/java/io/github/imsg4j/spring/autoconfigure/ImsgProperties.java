@@ -23,7 +23,7 @@ import org.springframework.util.unit.DataSize;
  * Configuration of imsg endpoints (servers) and clients, under {@code imsg.*}. Every value is checked when the
  * application starts; a wrong one stops it with a message naming the property, the value and what is valid.
  */
-@ConfigurationProperties("imsg")
+@ConfigurationProperties(prefix = "imsg", ignoreUnknownFields = false)
 public class ImsgProperties implements InitializingBean {
 
 	/** Longest socket path: sun_path holds 108 bytes including the terminating NUL. */

@@ -96,6 +96,25 @@ class ImsgAutoConfigurationTest {
 	}
 
 	@Test
+	void anUnknownKeyUnderImsgFailsStartUpNamingTheNearestValidOne() {
+		Path sock = this.dir.resolve("u.sock");
+		for (String[] wrongAndMeant : new String[][] { { "imsg.endpoints.e.fd-pasing", "imsg.endpoints.e.fd-passing" },
+				{ "imsg.endpoints.e.wirre", "imsg.endpoints.e.wire" },
+				{ "imsg.clients.c.reconect.enabled", "imsg.clients.c.reconnect.enabled" },
+				{ "imsg.handlers.thread", "imsg.handlers.threads" } }) {
+			this.runner.withPropertyValues("imsg.endpoints.e.path=" + sock, "imsg.clients.c.path=" + sock,
+					wrongAndMeant[0] + "=true").run((context) -> {
+						assertThat(context).hasFailed();
+						org.springframework.boot.diagnostics.FailureAnalysis analysis = new UnknownImsgPropertyFailureAnalyzer()
+							.analyze(context.getStartupFailure());
+						assertThat(analysis).isNotNull();
+						assertThat(analysis.getDescription()).contains("Unknown property '" + wrongAndMeant[0] + "'")
+							.contains("did you mean '" + wrongAndMeant[1] + "'?");
+					});
+		}
+	}
+
+	@Test
 	void imsgEnabledFalseLeavesEverythingOut() {
 		this.runner.withPropertyValues("imsg.enabled=false", "imsg.endpoints.off.path=" + this.dir.resolve("off.sock"))
 			.run((context) -> {

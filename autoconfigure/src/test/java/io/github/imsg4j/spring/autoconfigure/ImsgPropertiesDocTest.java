@@ -1,10 +1,8 @@
 package io.github.imsg4j.spring.autoconfigure;
 
-import java.beans.PropertyDescriptor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -12,7 +10,6 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
-import org.springframework.beans.BeanUtils;
 import org.springframework.boot.context.properties.bind.BindHandler;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -40,43 +37,7 @@ class ImsgPropertiesDocTest {
 
 	/** Every property, as a user writes it, with {@code <name>} for map keys. */
 	static Set<String> actualProperties() {
-		Set<String> out = new TreeSet<>();
-		collect("imsg", ImsgProperties.class, out);
-		return out;
-	}
-
-	private static void collect(String prefix, Class<?> type, Set<String> out) {
-		for (PropertyDescriptor pd : BeanUtils.getPropertyDescriptors(type)) {
-			if (pd.getName().equals("class") || pd.getReadMethod() == null) {
-				continue;
-			}
-			String key = prefix + "." + kebab(pd.getName());
-			Class<?> t = pd.getPropertyType();
-			Class<?> mapValue = Map.class.isAssignableFrom(t) ? mapValueType(pd) : null;
-			if (mapValue != null && mapValue.getName().startsWith(ImsgProperties.class.getName() + "$")) {
-				collect(key + ".<name>", mapValue, out);
-			}
-			else if (t.getName().startsWith(ImsgProperties.class.getName() + "$")) {
-				collect(key, t, out);
-			}
-			else {
-				out.add(key);
-			}
-		}
-	}
-
-	/** The value type of a {@code Map<String, V>} property, from its getter's generic signature. */
-	private static Class<?> mapValueType(PropertyDescriptor pd) {
-		java.lang.reflect.Type type = pd.getReadMethod().getGenericReturnType();
-		if (type instanceof java.lang.reflect.ParameterizedType p
-				&& p.getActualTypeArguments()[1] instanceof Class<?> value) {
-			return value;
-		}
-		return Object.class;
-	}
-
-	private static String kebab(String camel) {
-		return camel.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase();
+		return new TreeSet<>(UnknownImsgPropertyFailureAnalyzer.known());
 	}
 
 	static String yamlBlockAfter(String text, String marker) {
