@@ -51,7 +51,7 @@ public final class ImsgHandlerMethod {
 			p.initParameterNameDiscovery(new DefaultParameterNameDiscoverer());
 			this.parameters[i] = p;
 			this.resolvers[i] = chain.stream().filter((r) -> r.supportsParameter(p)).findFirst()
-				.orElseThrow(() -> new IllegalStateException(this + ": no argument resolver supports parameter " + p.getParameterIndex()
+				.orElseThrow(() -> new ImsgHandlerDefinitionException(this + ": no argument resolver supports parameter " + p.getParameterIndex()
 						+ " (" + p.getParameterType().getSimpleName() + "); handler parameters may be Imsg, PayloadReader, byte[], "
 						+ "ByteBuffer, String, FileDescriptor, PeerCredentials, ImsgSession, ImsgChannel, int/long with "
 						+ "@ImsgPeerId/@ImsgPid/@ImsgType, an @ImsgStruct record, a type with an ImsgPayloadCodec bean, "
@@ -65,13 +65,13 @@ public final class ImsgHandlerMethod {
 				.asType(MethodType.methodType(Object.class, Object[].class));
 		}
 		catch (IllegalAccessException ex) {
-			throw new IllegalStateException(this + " cannot be called: " + ex.getMessage(), ex);
+			throw new ImsgHandlerDefinitionException(this + " cannot be called: " + ex.getMessage(), ex);
 		}
 		if (annotation.type().length == 0 && !annotation.fallback()) {
-			throw new IllegalStateException(this + ": @ImsgHandler needs at least one type, or fallback = true");
+			throw new ImsgHandlerDefinitionException(this + ": @ImsgHandler needs at least one type, or fallback = true");
 		}
 		if (annotation.type().length > 0 && annotation.fallback()) {
-			throw new IllegalStateException(this + ": a fallback handler takes every unhandled type; give it no type list");
+			throw new ImsgHandlerDefinitionException(this + ": a fallback handler takes every unhandled type; give it no type list");
 		}
 	}
 
@@ -79,11 +79,11 @@ public final class ImsgHandlerMethod {
 		Class<?> ret = this.method.getReturnType();
 		int[] reply = this.annotation.replyType();
 		if (reply.length > 1) {
-			throw new IllegalStateException(this + ": replyType takes at most one value");
+			throw new ImsgHandlerDefinitionException(this + ": replyType takes at most one value");
 		}
 		if (ret == void.class || ret == Void.class) {
 			if (reply.length == 1) {
-				throw new IllegalStateException(this + ": declares replyType but returns void");
+				throw new ImsgHandlerDefinitionException(this + ": declares replyType but returns void");
 			}
 			return;
 		}
@@ -91,11 +91,11 @@ public final class ImsgHandlerMethod {
 			return; // checked per value
 		}
 		if (reply.length == 0) {
-			throw new IllegalStateException(this + ": returns " + ret.getSimpleName()
+			throw new ImsgHandlerDefinitionException(this + ": returns " + ret.getSimpleName()
 					+ " but declares no replyType; set @ImsgHandler(replyType = ...) or return ImsgReply");
 		}
 		if (!codecs.canEncode(ret)) {
-			throw new IllegalStateException(this + ": returns " + ret.getName()
+			throw new ImsgHandlerDefinitionException(this + ": returns " + ret.getName()
 					+ ", which no payload codec encodes (use byte[], ByteBuffer, String, an @ImsgStruct record, or an ImsgPayloadCodec bean)");
 		}
 	}

@@ -38,13 +38,13 @@ public final class ImsgHandlerRegistry {
 			for (String name : targets) {
 				Map<Integer, ImsgHandlerMethod> table = this.routes.get(name);
 				if (table == null) {
-					throw new IllegalStateException(m + " names endpoint '" + name
+					throw new ImsgHandlerDefinitionException(m + " names endpoint '" + name
 							+ "', which is neither in imsg.endpoints nor in imsg.clients (known: " + new TreeSet<>(names) + ")");
 				}
 				if (m.isFallback()) {
 					ImsgHandlerMethod other = this.fallbacks.putIfAbsent(name, m);
 					if (other != null) {
-						throw new IllegalStateException("two fallback handlers on endpoint '" + name + "': " + other
+						throw new ImsgHandlerDefinitionException("two fallback handlers on endpoint '" + name + "': " + other
 								+ " and " + m);
 					}
 					continue;
@@ -52,7 +52,7 @@ public final class ImsgHandlerRegistry {
 				for (int type : m.types()) {
 					ImsgHandlerMethod other = table.putIfAbsent(type, m);
 					if (other != null && other != m) {
-						throw new IllegalStateException("two handlers for message type " + Integer.toUnsignedString(type)
+						throw new ImsgHandlerDefinitionException("two handlers for message type " + Integer.toUnsignedString(type)
 								+ " on endpoint '" + name + "': " + other + " and " + m);
 					}
 				}

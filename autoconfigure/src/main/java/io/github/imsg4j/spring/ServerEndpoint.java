@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.ImsgIoException;
 import io.github.imsg4j.core.ImsgListener;
 import io.github.imsg4j.core.ImsgServer;
 import io.github.imsg4j.core.ListenOptions;
@@ -124,8 +125,14 @@ public final class ServerEndpoint {
 
 	void start(ScheduledExecutorService scheduler) {
 		ListenOptions listen = this.listenOptions;
-		this.server = (listen != null) ? ImsgServer.listen(this.path, this.channelOptions, listen, this::accept)
-				: ImsgServer.activated(this.activatedName, this.channelOptions, this::accept);
+		try {
+			this.server = (listen != null) ? ImsgServer.listen(this.path, this.channelOptions, listen, this::accept)
+					: ImsgServer.activated(this.activatedName, this.channelOptions, this::accept);
+		}
+		catch (ImsgIoException ex) {
+			// Reported as a start-up failure naming the endpoint and the property to change.
+			throw new ImsgStartException(this.name, (listen != null) ? "path" : "activated", this.path, ex);
+		}
 		LOG.info("imsg endpoint '" + this.name + "' listening on " + this.server.path()
 				+ ((listen == null) ? " (socket-activated)" : "") + " ("
 				+ this.channelOptions.wireFormat().name().toLowerCase() + " wire, max message "

@@ -142,7 +142,7 @@ final class SocketFiles {
 		}
 		if (policy == ListenOptions.StaleSocket.FAIL) {
 			throw new ImsgIoException("cannot listen on " + path
-					+ ": a stale socket file is there and the stale-socket policy is FAIL; not removing it");
+					+ ": a stale socket file is there and the stale-socket policy is fail; not removing it");
 		}
 		try {
 			Files.deleteIfExists(path);

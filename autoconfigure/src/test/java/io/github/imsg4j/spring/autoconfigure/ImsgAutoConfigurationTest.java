@@ -282,7 +282,7 @@ class ImsgAutoConfigurationTest {
 		gone.close();
 		assertThat(dead).exists();
 		this.runner.withPropertyValues("imsg.endpoints.e.path=" + dead, "imsg.endpoints.e.stale-socket=fail")
-			.run((context) -> assertThat(cause(context)).hasMessageContaining("stale-socket policy is FAIL"));
+			.run((context) -> assertThat(cause(context)).hasMessageContaining("stale-socket policy is fail"));
 		assertThat(dead).as("kept under stale-socket: fail").exists();
 		this.runner.withPropertyValues("imsg.endpoints.e.path=" + dead)
 			.run((context) -> assertThat(context.getBean(ImsgEndpointRegistry.class).endpoint("e").isListening()).isTrue());
@@ -306,6 +306,31 @@ class ImsgAutoConfigurationTest {
 				.hasMessageContaining("two handlers for message type 7 on endpoint 'e'")
 				.hasMessageContaining("Duplicate$One.seven")
 				.hasMessageContaining("Duplicate$Two.alsoSeven"));
+	}
+
+	@Test
+	void startUpFailuresAreReportedNamingEndpointPropertyAndValueInConfigurationsOwnWords() throws Exception {
+		Path file = java.nio.file.Files.writeString(this.dir.resolve("regular-file"), "x");
+		this.runner.withPropertyValues("imsg.endpoints.e.path=" + file).run((context) -> {
+			FailureAnalysis a = new ImsgStartupFailureAnalyzer.Listen().analyze(context.getStartupFailure());
+			assertThat(a.getDescription()).startsWith("imsg endpoint 'e' cannot listen (imsg.endpoints.e.path = " + file + ")")
+				.contains("not a socket");
+			assertThat(a.getAction()).contains("Change imsg.endpoints.e.path");
+		});
+		this.runner.withPropertyValues("imsg.endpoints.e.path=" + this.dir.resolve("d.sock"))
+			.withUserConfiguration(Duplicate.class)
+			.run((context) -> assertThat(new ImsgStartupFailureAnalyzer().analyze(context.getStartupFailure())
+				.getDescription()).contains("two handlers for message type 7 on endpoint 'e'"));
+		this.runner.withPropertyValues("imsg.endpoints.e.path=" + this.dir.resolve("w.sock"), "imsg.endpoints.e.wire=bogus")
+			.run((context) -> {
+				FailureAnalysis a = new ImsgEnumFailureAnalyzer().analyze(context.getStartupFailure());
+				assertThat(a.getDescription()).contains("Invalid value 'bogus' for property 'imsg.endpoints.e.wire'")
+					.contains("expected one of classic, current");
+			});
+		this.runner.withPropertyValues("imsg.endpoints.e.path=" + this.dir.resolve("s.sock"),
+				"imsg.endpoints.e.stale-socket=sometimes")
+			.run((context) -> assertThat(new ImsgEnumFailureAnalyzer().analyze(context.getStartupFailure())
+				.getDescription()).contains("expected one of replace, fail"));
 	}
 
 	@Test

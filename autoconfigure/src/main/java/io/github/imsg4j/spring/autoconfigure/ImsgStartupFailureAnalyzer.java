@@ -1,0 +1,29 @@
+package io.github.imsg4j.spring.autoconfigure;
+
+import io.github.imsg4j.spring.ImsgHandlerDefinitionException;
+import io.github.imsg4j.spring.ImsgStartException;
+
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+
+/** Prints a wrong {@code @ImsgHandler} method as a start-up failure report: which method, and the fix. */
+class ImsgStartupFailureAnalyzer extends AbstractFailureAnalyzer<ImsgHandlerDefinitionException> {
+
+	/** An endpoint that could not listen: which one, which property, why. */
+	static final class Listen extends AbstractFailureAnalyzer<ImsgStartException> {
+
+		@Override
+		protected FailureAnalysis analyze(Throwable rootFailure, ImsgStartException cause) {
+			return new FailureAnalysis(cause.getMessage(), "Change " + cause.property()
+					+ ", or stop what holds that path (a daemon still running, a file that is not its socket).", cause);
+		}
+	}
+
+	@Override
+	protected FailureAnalysis analyze(Throwable rootFailure, ImsgHandlerDefinitionException cause) {
+		return new FailureAnalysis("An @ImsgHandler method cannot be used:\n\n    " + cause.getMessage(),
+				"Change the method as the message says (docs/guide.md, section Handlers, lists the parameter and return "
+						+ "types, and how types are routed per endpoint).",
+				cause);
+	}
+}
