@@ -103,6 +103,13 @@ public final class ServerEndpoint {
 	}
 
 	/**
+	 * @return the wire generation its connections speak
+	 */
+	public io.github.imsg4j.core.WireFormat wireFormat() {
+		return this.channelOptions.wireFormat();
+	}
+
+	/**
 	 * @return whether it accepts connections
 	 */
 	public boolean isListening() {
