@@ -105,10 +105,11 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 	 * @param metrics metrics sink
 	 * @param executor runs handlers
 	 * @param shutdownTimeout how long a graceful stop may take
+	 * @param observations observations of handler invocations, {@link ImsgObservations#NONE} for none
 	 */
 	public record Wiring(ImsgHandlerAnnotationBeanPostProcessor found, List<ImsgArgumentResolver> resolvers,
 			ImsgCodecs codecs, ImsgErrorHandler errorHandler, List<ImsgPeerAuthorizer> authorizers, ImsgMetrics metrics,
-			Executor executor, Duration shutdownTimeout) {
+			Executor executor, Duration shutdownTimeout, ImsgObservations observations) {
 	}
 
 	/**
@@ -148,7 +149,8 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		}
 		ImsgHandlerRegistry routes = new ImsgHandlerRegistry(methods, names);
 		this.handlers = routes;
-		this.context.setDispatcher(new ImsgDispatcher(routes, this.wiring.errorHandler(), this.wiring.metrics()));
+		this.context.setDispatcher(new ImsgDispatcher(routes, this.wiring.errorHandler(), this.wiring.metrics(),
+				this.wiring.observations()));
 	}
 
 	/**

@@ -28,11 +28,22 @@ public class ImsgTemplate {
 
 	private final ImsgEndpointRegistry registry;
 
+	private final ImsgObservations observations;
+
 	/**
 	 * @param registry the application's endpoints and clients
 	 */
 	public ImsgTemplate(ImsgEndpointRegistry registry) {
+		this(registry, ImsgObservations.NONE);
+	}
+
+	/**
+	 * @param registry the application's endpoints and clients
+	 * @param observations observations of sends and requests by client name
+	 */
+	public ImsgTemplate(ImsgEndpointRegistry registry, ImsgObservations observations) {
 		this.registry = registry;
+		this.observations = observations;
 	}
 
 	/**
@@ -88,7 +99,15 @@ public class ImsgTemplate {
 			ImsgSession.closeUnsent(fd);
 			throw ex;
 		}
-		session.send(type, peerid, payload, fd);
+		ImsgObservations.Scope observed = this.observations.sending(client, Integer.toUnsignedString(type), "send");
+		try {
+			session.send(type, peerid, payload, fd);
+			observed.stop(null);
+		}
+		catch (RuntimeException ex) {
+			observed.stop(ex);
+			throw ex;
+		}
 	}
 
 	/**
@@ -128,7 +147,7 @@ public class ImsgTemplate {
 	 * @throws ImsgReplyTimeoutException when no reply came in time
 	 */
 	public Imsg sendAndReceive(String client, int type, @Nullable Object payload, int replyType, Duration timeout) {
-		return await(this.registry.client(client).session().request(type, payload, null, replyType, timeout), client);
+		return sendAndReceive(client, type, payload, null, ImsgSession.replyTypes(replyType), timeout);
 	}
 
 	/**
@@ -148,7 +167,16 @@ public class ImsgTemplate {
 	 */
 	public Imsg sendAndReceive(String client, int type, @Nullable Object payload, @Nullable OutboundFd fd,
 			Predicate<Imsg> reply, Duration timeout) {
-		return await(this.registry.client(client).session().request(type, payload, fd, reply, timeout), client);
+		ImsgObservations.Scope observed = this.observations.sending(client, Integer.toUnsignedString(type), "request");
+		try {
+			Imsg answer = await(this.registry.client(client).session().request(type, payload, fd, reply, timeout), client);
+			observed.stop(null);
+			return answer;
+		}
+		catch (RuntimeException ex) {
+			observed.stop(ex);
+			throw ex;
+		}
 	}
 
 	/**

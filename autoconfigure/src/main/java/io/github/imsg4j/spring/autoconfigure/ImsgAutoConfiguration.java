@@ -24,6 +24,7 @@ import io.github.imsg4j.spring.ImsgErrorHandler;
 import io.github.imsg4j.spring.ImsgHandlerAnnotationBeanPostProcessor;
 import io.github.imsg4j.spring.ImsgHandlerExecutor;
 import io.github.imsg4j.spring.ImsgMetrics;
+import io.github.imsg4j.spring.ImsgObservations;
 import io.github.imsg4j.spring.ImsgPayloadCodec;
 import io.github.imsg4j.spring.ImsgPeerAuthorizer;
 import io.github.imsg4j.spring.ImsgTemplate;
@@ -116,7 +117,7 @@ public final class ImsgAutoConfiguration {
 	ImsgEndpointRegistry imsgEndpointRegistry(ImsgProperties properties, Environment environment, ImsgBudget budget,
 			ImsgHandlerAnnotationBeanPostProcessor handlers, ObjectProvider<ImsgArgumentResolver> resolvers,
 			ImsgCodecs codecs, ImsgErrorHandler errorHandler, ObjectProvider<ImsgPeerAuthorizer> authorizers,
-			ObjectProvider<ImsgMetrics> metrics, ImsgHandlerExecutor executor) {
+			ObjectProvider<ImsgMetrics> metrics, ImsgHandlerExecutor executor, ObjectProvider<ImsgObservations> observations) {
 		Duration shutdownTimeout = Binder.get(environment)
 			.bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
 			.orElse(Duration.ofSeconds(30));
@@ -148,13 +149,13 @@ public final class ImsgAutoConfiguration {
 		return new ImsgEndpointRegistry(servers, clients,
 				new ImsgEndpointRegistry.Wiring(handlers, resolvers.orderedStream().toList(), codecs, errorHandler,
 						authorizers.orderedStream().toList(), metrics.getIfAvailable(() -> ImsgMetrics.NONE), executor,
-						shutdownTimeout));
+						shutdownTimeout, observations.getIfAvailable(() -> ImsgObservations.NONE)));
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
-	ImsgTemplate imsgTemplate(ImsgEndpointRegistry registry) {
-		return new ImsgTemplate(registry);
+	ImsgTemplate imsgTemplate(ImsgEndpointRegistry registry, ObjectProvider<ImsgObservations> observations) {
+		return new ImsgTemplate(registry, observations.getIfAvailable(() -> ImsgObservations.NONE));
 	}
 
 	private static ClientEndpoint.@Nullable Backoff backoff(ImsgProperties.Reconnect r) {
