@@ -47,7 +47,9 @@ class DecoderCoverageFuzzTest {
 			}
 		}
 		int after = OpenFds.awaitCount(before);
-		if (after != before) {
+		// Fewer than before is no leak of this input's (something open at its start, of the fuzzer's or of an earlier
+		// input's closing loop, closed since), as OpenFds judges it; more is.
+		if (after > before) {
 			throw new AssertionError("descriptors open: " + before + " before, " + after + " after");
 		}
 	}
