@@ -7,6 +7,7 @@
  * Type 1: answered with type 2 and the same payload.
  * Type 3 with a descriptor: the descriptor is sent back with type 4 (its ownership passes back).
  * Type 5: answered with type 6 and, as payload, the descriptors this process has open ("0 1 2 3").
+ * Type 7 with a u32 N: sends N messages of type 8 (payload: their index, u32), flushes, then SIGKILLs itself.
  * Type 9: exits with status 7.  End of stream: exits 0.
  */
 #include <sys/types.h>
@@ -16,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +107,20 @@ main(int argc, char *argv[])
 				open_fds(fds, sizeof(fds));
 				imsg_compose(&ib, 6, 0, 0, -1, fds, strlen(fds));
 				break;
+			case 7: {
+				uint32_t n, i;
+
+				memcpy(&n, im.data, sizeof(n));
+				for (i = 0; i < n; i++)
+					imsg_compose(&ib, 8, 0, 0, -1, &i, sizeof(i));
+#if defined(IMSG_GEN_CURRENT)
+				imsgbuf_flush(&ib);
+#else
+				imsg_flush(&ib);
+#endif
+				kill(getpid(), SIGKILL);
+				break;
+			}
 			case 9:
 				exit(7);
 			}

@@ -134,6 +134,28 @@ class ChildProcessTest {
 		}
 	}
 
+	@ParameterizedTest
+	@EnumSource(WireFormat.class)
+	void everythingAChildSentBeforeItWasKilledArrives(WireFormat wire) throws Exception {
+		assumeSpawn();
+		Path binary = cChild(wire);
+		int n = 3000;
+		try (ImsgChildProcess child = ImsgChildProcess.start(ImsgChildProcess.Spec.of(binary.toString()), options(wire),
+				null)) {
+			child.channel().compose(7, 0, 0, null, ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(0, n));
+			// The child writes n replies, then SIGKILLs itself: all n are in the socket, and all n are delivered
+			// before the channel reports the end.
+			for (int i = 0; i < n; i++) {
+				try (Imsg m = next(child.channel(), 8)) {
+					assertThat(ByteBuffer.wrap(m.bytes()).order(java.nio.ByteOrder.nativeOrder()).getInt(0)).isEqualTo(i);
+				}
+			}
+			assertThat(child.exit().get(30, TimeUnit.SECONDS)).isEqualTo(new ChildExit(-1, 9));
+			child.channel().closeFuture().handle((v, e) -> null).get(30, TimeUnit.SECONDS);
+			assertReaped(child.pid());
+		}
+	}
+
 	@Test
 	void stopKillsAChildThatIgnoresSigtermAfterTheGracePeriod() throws Exception {
 		assumeSpawn();
