@@ -2,7 +2,6 @@ package io.github.imsg4j.spring.test;
 
 import java.io.FileDescriptor;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -12,13 +11,15 @@ import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.OutboundFd;
 import io.github.imsg4j.core.PeerCredentials;
 import io.github.imsg4j.core.WireFormat;
+import io.github.imsg4j.spring.ImsgCodecs;
 import io.github.imsg4j.spring.ImsgEndpointRegistry;
 import io.github.imsg4j.spring.ServerEndpoint;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A client for tests: connects to an endpoint of the application under test and does an exchange in one line.
- * Payloads are {@code byte[]}, {@link ByteBuffer}, or {@link String} (sent NUL-terminated, as C strings are);
+ * Payloads are {@code byte[]}, {@link ByteBuffer}, {@link String} (sent NUL-terminated, as C strings are) or
+ * {@code @ImsgStruct} records, encoded as the starter encodes them;
  * descriptors are accepted and may be sent. Replies are the caller's to close ({@code try (Imsg r = …)}), and
  * a reply that does not come within the timeout fails the test with an {@link AssertionError}.
  */
@@ -162,21 +163,11 @@ public final class ImsgTestClient implements AutoCloseable {
 		return this.channel;
 	}
 
+	/** The starter's own encoding: the built-in types, and {@code @ImsgStruct} records. */
+	private static final ImsgCodecs CODECS = new ImsgCodecs(java.util.List.of());
+
 	static ByteBuffer encode(@Nullable Object payload) {
-		if (payload == null) {
-			return ByteBuffer.allocate(0);
-		}
-		if (payload instanceof byte[] b) {
-			return ByteBuffer.wrap(b);
-		}
-		if (payload instanceof ByteBuffer b) {
-			return b.duplicate();
-		}
-		if (payload instanceof String s) {
-			return ByteBuffer.wrap((s + "\0").getBytes(StandardCharsets.UTF_8));
-		}
-		throw new IllegalArgumentException("a test payload is byte[], ByteBuffer or String, not "
-				+ payload.getClass().getName());
+		return CODECS.encode(payload, Integer.MAX_VALUE);
 	}
 
 	@Override
