@@ -2,15 +2,9 @@ package io.github.imsg4j.spring;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
-import java.util.concurrent.TimeUnit;
 
 import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.Imsg;
@@ -27,9 +21,9 @@ import org.jspecify.annotations.Nullable;
  * and how to send to it. Thread-safe; may be kept and used after the handler returns, until it closes.
  *
  * <p>Received messages are handled one at a time, in order, on the handler executor. When more than
- * {@value #PAUSE_AT} wait, or more bytes than the connection's write-queue limit, the session stops reading
- * from the socket until the backlog falls to {@value #RESUME_AT} messages and half those bytes: a fast peer
- * meets back-pressure instead of filling the heap. Waiting messages also count against the shared
+ * 1024 wait, or more bytes than the connection's write-queue limit, the session stops reading from the socket
+ * until the backlog falls to 256 messages and half those bytes: a fast peer meets back-pressure instead of
+ * filling the heap. Waiting messages also count against the shared
  * {@link io.github.imsg4j.core.ImsgBudget}; the connection that goes over it is closed.
  *
  * <p><b>Sending never blocks a shared thread.</b> A reply, or any send from a handler thread, that does not fit
@@ -41,10 +35,6 @@ public final class ImsgSession {
 
 	private static final org.apache.commons.logging.Log LOG = org.apache.commons.logging.LogFactory
 		.getLog(ImsgSession.class);
-
-	static final int PAUSE_AT = 1024;
-
-	static final int RESUME_AT = 256;
 
 	private final String endpoint;
 
@@ -59,73 +49,17 @@ public final class ImsgSession {
 	/** Whether sends from application threads wait for room (connections we made to a daemon), or never wait. */
 	private final boolean waitsForRoom;
 
-	/** Set while a thread runs this class's handler tasks: sends from it never wait. */
-	private static final ThreadLocal<Boolean> ON_HANDLER_THREAD = new ThreadLocal<>();
-
-	private final io.github.imsg4j.core.ImsgBudget budget;
-
-	/** Bytes of the messages in {@link #tasks}, reserved from {@link #budget}; guarded by {@link #tasks}. */
-	private long queuedBytes;
-
-	private final long pauseBytes;
-
 	/** Handlers run on the event loop ({@link ImsgHandlerExecutor#inline()}). */
 	private final boolean inline;
 
-	/** Requests awaiting a reply, in the order they were made; each takes the first message it matches. */
-	private final Queue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+	/** Requests awaiting their replies. */
+	private final ReplyWaiters waiters = new ReplyWaiters();
 
-	/** A request's reply: which messages are it, and who waits. */
-	private record Waiter(Predicate<Imsg> matches, CompletableFuture<Imsg> reply) {
-	}
+	/** When the peer last sent something, for the idle timeout. */
+	private final IdleClock idle = new IdleClock();
 
-	/** Set by the first {@link #request}, before its waiter is queued (and before its request is sent). */
-	private volatile boolean everWaited;
-
-	/** Tasks waiting to run; guarded by itself. */
-	private final ArrayDeque<Runnable> tasks = new ArrayDeque<>(4);
-
-	/** Tasks of the read being delivered, made with the first ({@link #enqueue}); the event loop's only. */
-	private @Nullable ArrayDeque<Runnable> pending;
-
-	/** Bytes of the messages of {@link #pending}; the event loop's only. */
-	private long pendingBytes;
-
-	/** The tasks the running drain took out of {@link #tasks} in one go; used by that drain only. */
-	private final ArrayDeque<Runnable> batch = new ArrayDeque<>(4);
-
-	private boolean running;
-
-	/** Threads in {@link #awaitIdle}: only then does {@link #done} need to notify. */
-	private int idleWaiters;
-
-	private boolean paused;
-
-	/** The peer sent its end of stream: close once every handler is done ({@link #closeWhenDone}). */
-	private boolean inputClosed;
-
-	/** Handlers queued, running, or whose futures have not completed. */
-	private int inFlight;
-
-	/** Messages received (and read resumptions): written by the event loop only, read by the idle check. */
-	@SuppressWarnings("unused") // through ACTIVITY
-	private long activity;
-
-	/** The idle check's last view of {@link #activity}, and when it changed; the idle check's thread only. */
-	private long activitySeen;
-
-	private long activitySeenAt = System.nanoTime();
-
-	private static final VarHandle ACTIVITY;
-
-	static {
-		try {
-			ACTIVITY = MethodHandles.lookup().findVarHandle(ImsgSession.class, "activity", long.class);
-		}
-		catch (ReflectiveOperationException ex) {
-			throw new ExceptionInInitializerError(ex);
-		}
-	}
+	/** The handler tasks of this connection, run in order. */
+	private final SessionWorkQueue work;
 
 	/** Lines logged about this peer, bounded per connection and with every other connection of the endpoint. */
 	private final PeerLogLimiter.Connection warnings;
@@ -139,9 +73,8 @@ public final class ImsgSession {
 		this.executor = executor;
 		this.waitsForRoom = waitsForRoom;
 		this.inline = executor instanceof ImsgHandlerExecutor h && h.isInline();
-		this.budget = channel.options().effectiveBudget();
 		this.warnings = channel.options().effectiveLogLimiter().connection();
-		this.pauseBytes = channel.options().writeQueueLimit();
+		this.work = new SessionWorkQueue(this, channel, executor, this.inline, this.idle);
 	}
 
 	/**
@@ -224,7 +157,7 @@ public final class ImsgSession {
 		ByteBuffer bytes;
 		try {
 			bytes = this.codecs.encode(payload, this.channel.maxMessageSize() - WireFormat.HEADER_SIZE);
-			if (this.waitsForRoom && ON_HANDLER_THREAD.get() == null) {
+			if (this.waitsForRoom && !SessionWorkQueue.onHandlerThread()) {
 				this.channel.compose(type, peerid, 0, fd, bytes);
 			}
 			else if (!this.channel.tryCompose(type, peerid, 0, fd, bytes)) {
@@ -290,25 +223,17 @@ public final class ImsgSession {
 	 */
 	public CompletableFuture<Imsg> request(int type, @Nullable Object payload, @Nullable OutboundFd fd,
 			Predicate<Imsg> reply, Duration timeout) {
-		CompletableFuture<Imsg> future = new CompletableFuture<>();
-		Waiter waiter = new Waiter(reply, future);
-		this.everWaited = true;
-		this.waiters.add(waiter);
+		ReplyWaiters.Waiter waiter = this.waiters.await(reply);
 		try {
 			send(type, 0, payload, fd);
 		}
 		catch (RuntimeException ex) {
-			this.waiters.remove(waiter);
-			future.completeExceptionally(ex);
-			return future;
+			this.waiters.cancel(waiter, ex);
+			return waiter.reply();
 		}
-		CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
-			if (future.completeExceptionally(new ImsgReplyTimeoutException("no reply to type "
-					+ Integer.toUnsignedString(type) + " on " + this + " within " + timeout))) {
-				this.waiters.remove(waiter);
-			}
-		});
-		return future;
+		this.waiters.timeOutAfter(waiter, timeout, () -> "no reply to type " + Integer.toUnsignedString(type) + " on "
+				+ this + " within " + timeout);
+		return waiter.reply();
 	}
 
 	/**
@@ -331,33 +256,12 @@ public final class ImsgSession {
 
 	/** On the loop thread: gives the message to the oldest waiting {@link #request} it answers, if any. */
 	boolean offerToWaiter(Imsg message) {
-		if (!this.everWaited) {
-			return false; // most sessions never call request(): nothing to look at per message for them
-		}
-		for (Waiter w : this.waiters) {
-			if (w.reply().isDone()) {
-				this.waiters.remove(w); // timed out or failed meanwhile
-				continue;
-			}
-			if (w.matches().test(message) && this.waiters.remove(w)) {
-				// Complete off the loop thread: whatever the caller chained to the future must not stall the loop.
-				this.executor.execute(() -> {
-					if (!w.reply().complete(message)) {
-						message.close(); // timed out meanwhile
-					}
-				});
-				return true;
-			}
-		}
-		return false;
+		return this.waiters.offer(message, this.executor);
 	}
 
 	/** Fails every waiting request: the connection is gone. */
 	void failWaiters(Throwable cause) {
-		Waiter w;
-		while ((w = this.waiters.poll()) != null) {
-			w.reply().completeExceptionally(cause);
-		}
+		this.waiters.failAll(cause);
 	}
 
 	/**
@@ -392,133 +296,24 @@ public final class ImsgSession {
 		}
 	}
 
-	/**
-	 * On the event loop, per message (and when reading resumes): counts, without reading the clock, which
-	 * would cost more than the rest of the idle bookkeeping put together.
-	 */
+	/** On the event loop, per message: the peer was active (see {@link IdleClock}). */
 	void touch() {
-		ACTIVITY.setOpaque(this, (long) ACTIVITY.getOpaque(this) + 1);
+		this.idle.touch();
 	}
 
-	/**
-	 * Time since the activity count last changed, as seen by the periodic idle check (its only caller): the
-	 * answer is exact to within one check period.
-	 */
+	/** Time since the peer was last active, for the periodic idle check (its only caller). */
 	long idleNanos() {
-		long now = System.nanoTime();
-		long seen = (long) ACTIVITY.getOpaque(this);
-		if (seen != this.activitySeen) {
-			this.activitySeen = seen;
-			this.activitySeenAt = now;
-		}
-		return now - this.activitySeenAt;
+		return this.idle.idleNanos();
 	}
 
-	/**
-	 * On the event loop: keeps a message's task until {@link #submitPending()} hands over the whole read, so that
-	 * the loop and the handler thread meet on the lock once per read, not once per message.
-	 */
+	/** On the event loop: keeps a message's task for the read's hand-over ({@link SessionWorkQueue#enqueue}). */
 	void enqueue(Runnable task, Imsg message) {
-		ArrayDeque<Runnable> read = this.pending;
-		if (read == null) {
-			read = new ArrayDeque<>(16);
-			this.pending = read;
-		}
-		read.add(task);
-		this.pendingBytes += size(message);
+		this.work.enqueue(task, message);
 	}
 
-	/** What a queued message counts for, until its handler is {@link #done}. */
-	private static long size(Imsg message) {
-		return WireFormat.HEADER_SIZE + message.length();
-	}
-
-	/**
-	 * On the event loop, after a read: queues the read's tasks behind earlier ones, starts a drain if none runs,
-	 * and pauses reading when too many wait.
-	 */
+	/** On the event loop, after a read: hands its tasks to the handler thread ({@link SessionWorkQueue#submitPending}). */
 	void submitPending() {
-		ArrayDeque<Runnable> read = this.pending;
-		if (read == null || read.isEmpty()) {
-			return;
-		}
-		boolean start;
-		long bytes = this.pendingBytes;
-		this.pendingBytes = 0;
-		boolean overBudget = !this.budget.tryReserveBytes(bytes);
-		synchronized (this.tasks) {
-			Runnable task;
-			while ((task = read.poll()) != null) {
-				this.tasks.add(task);
-				this.inFlight++;
-			}
-			if (!overBudget) {
-				this.queuedBytes += bytes;
-			}
-			start = !this.running;
-			this.running = true;
-			if ((this.tasks.size() > PAUSE_AT || this.queuedBytes > this.pauseBytes) && !this.paused) {
-				this.paused = true;
-				this.channel.pauseReading();
-			}
-		}
-		if (overBudget) {
-			// This read's messages are handled (they were read, their descriptors are owned), but the connection
-			// that took the shared budget over its limit reads nothing more.
-			warn(LOG, "Closing " + this + ": messages waiting for handlers across connections are at the shared "
-					+ this.budget);
-			this.channel.abort();
-		}
-		if (start) {
-			this.executor.execute(this::drain);
-		}
-	}
-
-	/**
-	 * Runs the session's tasks in order. It takes up to {@value #RESUME_AT} at a time under the lock and runs them
-	 * without it, so that the event loop queueing the next messages and this thread running handlers meet on the
-	 * lock once per batch, not once per message.
-	 */
-	private void drain() {
-		while (true) {
-			synchronized (this.tasks) {
-				Runnable next;
-				for (int i = 0; i < RESUME_AT && (next = this.tasks.poll()) != null; i++) {
-					this.batch.add(next);
-				}
-				if (this.batch.isEmpty()) {
-					this.running = false;
-					return;
-				}
-				resumeIfDrained();
-			}
-			ON_HANDLER_THREAD.set(Boolean.TRUE);
-			try {
-				Runnable task;
-				while ((task = this.batch.poll()) != null) {
-					try {
-						task.run();
-					}
-					catch (Throwable ex) {
-						// An Error (out of memory, say) must not end the drain: this session would never run again.
-						LOG.error("imsg handler task failed on " + this + "; the session goes on", ex);
-					}
-				}
-			}
-			finally {
-				ON_HANDLER_THREAD.remove();
-			}
-		}
-	}
-
-	/** Reads again once the backlog is down to {@value #RESUME_AT} messages and half the byte limit. Holds the lock. */
-	private void resumeIfDrained() {
-		if (this.paused && this.tasks.size() <= RESUME_AT && this.queuedBytes <= this.pauseBytes / 2) {
-			this.paused = false;
-			// While we did not read, the peer was not idle: we were. Restart the idle clock.
-			touch();
-			this.channel.resumeReading();
-		}
+		this.work.submitPending();
 	}
 
 	/** Whether handlers run on the event loop that delivers the messages ({@link ImsgHandlerExecutor#inline()}). */
@@ -528,52 +323,22 @@ public final class ImsgSession {
 
 	/** An inline handler starts: counted as in flight until {@link #done}. */
 	void started() {
-		synchronized (this.tasks) {
-			this.inFlight++;
-		}
+		this.work.started();
 	}
 
 	/** A handler (or its future) finished with {@code message}. */
 	void done(Imsg message) {
-		long bytes = this.inline ? 0 : size(message);
-		long release;
-		boolean close;
-		synchronized (this.tasks) {
-			release = Math.min(bytes, this.queuedBytes);
-			this.queuedBytes -= release;
-			resumeIfDrained();
-			this.inFlight--;
-			close = this.inputClosed && this.inFlight == 0;
-			if (this.idleWaiters > 0) {
-				this.tasks.notifyAll();
-			}
-		}
-		this.budget.releaseBytes(release);
-		if (close) {
-			this.channel.closeWhenFlushed();
-		}
+		this.work.done(message);
 	}
 
-	/**
-	 * On the event loop, when the peer has sent its end of stream: closes the connection once every handler of
-	 * what it sent is done and their replies are written, without blocking any thread.
-	 */
+	/** On the event loop, when the peer has sent its end of stream: close once every handler is done. */
 	void closeWhenDone() {
-		boolean close;
-		synchronized (this.tasks) {
-			this.inputClosed = true;
-			close = this.inFlight == 0;
-		}
-		if (close) {
-			this.channel.closeWhenFlushed();
-		}
+		this.work.closeWhenDone();
 	}
 
 	/** Whether nothing is queued, running or pending for this session, and reading is not paused. */
 	boolean idle() {
-		synchronized (this.tasks) {
-			return this.inFlight == 0 && !this.paused;
-		}
+		return this.work.idle();
 	}
 
 	/**
@@ -583,27 +348,6 @@ public final class ImsgSession {
 	 * @return whether it became idle in time
 	 */
 	boolean awaitIdle(long deadlineNanos) {
-		synchronized (this.tasks) {
-			this.idleWaiters++;
-			try {
-				while (this.inFlight > 0) {
-					long left = deadlineNanos - System.nanoTime();
-					if (left <= 0) {
-						return false;
-					}
-					try {
-						TimeUnit.NANOSECONDS.timedWait(this.tasks, left);
-					}
-					catch (InterruptedException ex) {
-						Thread.currentThread().interrupt();
-						return false;
-					}
-				}
-				return true;
-			}
-			finally {
-				this.idleWaiters--;
-			}
-		}
+		return this.work.awaitIdle(deadlineNanos);
 	}
 }
