@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.github.imsg4j.core.ChannelOptions;
-import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgClosedException;
 import io.github.imsg4j.core.ImsgException;
 import org.apache.commons.logging.Log;

@@ -283,13 +283,21 @@ public final class ImsgSession {
 	}
 
 	private void warn(org.apache.commons.logging.Log log, String message, @Nullable Throwable error, boolean trace) {
-		PeerLogLimiter.Verdict v = this.warnings.next();
+		warn(this.warnings, log, message, error, trace);
+	}
+
+	/**
+	 * Logs a line peers caused, counted against {@code lines}: at WARN within its share, at debug past it, not at
+	 * all over the aggregate rate; {@code error}'s stack trace at WARN only when {@code trace}.
+	 */
+	static void warn(PeerLogLimiter.Connection lines, org.apache.commons.logging.Log log, String message,
+			@Nullable Throwable error, boolean trace) {
+		PeerLogLimiter.Verdict v = lines.next();
 		if (v == PeerLogLimiter.Verdict.DROP) {
 			return;
 		}
-		Throwable shown = trace ? error : null;
 		if (v == PeerLogLimiter.Verdict.LOG) {
-			log.warn(this.warnings.decorate(message, v), shown);
+			log.warn(lines.decorate(message, v), trace ? error : null);
 		}
 		else if (log.isDebugEnabled()) {
 			log.debug(message, error);

@@ -178,13 +178,7 @@ public final class ServerEndpoint {
 	}
 
 	private void logRefusal(String line) {
-		PeerLogLimiter.Verdict v = this.refusals.next();
-		if (v == PeerLogLimiter.Verdict.LOG) {
-			LOG.warn(this.refusals.decorate(line, v) + " (refusals are counted in imsg.connections.refused)");
-		}
-		else if (v == PeerLogLimiter.Verdict.DEBUG && LOG.isDebugEnabled()) {
-			LOG.debug(line);
-		}
+		ImsgSession.warn(this.refusals, LOG, line + " (refusals are counted in imsg.connections.refused)", null, false);
 	}
 
 	private boolean authorized(PeerCredentials peer) {

@@ -57,11 +57,6 @@ final class ListenerOptions {
 	}
 
 	static long ownUid() {
-		try {
-			return ((Number) java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:uid")).longValue();
-		}
-		catch (java.io.IOException | UnsupportedOperationException ex) {
-			return -1;
-		}
+		return PeerCredentials.ownUid();
 	}
 }

@@ -270,11 +270,11 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 * @throws ImsgIoException when there is no such socket
 	 */
 	public static ImsgChannel fromParent(int defaultFd, ChannelOptions options, @Nullable ImsgListener listener) {
-		String rendezvous = System.getenv("IMSG4J_RENDEZVOUS");
+		String rendezvous = System.getenv(io.github.imsg4j.core.internal.Spawner.RENDEZVOUS_VARIABLE);
 		if (rendezvous != null && !rendezvous.isEmpty()) {
 			return connect(Path.of(rendezvous), options, listener);
 		}
-		String fd = System.getenv("IMSG4J_FD");
+		String fd = System.getenv(io.github.imsg4j.core.internal.Spawner.FD_VARIABLE);
 		int n = defaultFd;
 		if (fd != null && !fd.isEmpty()) {
 			try {

@@ -18,7 +18,6 @@ import io.github.imsg4j.core.internal.SafeLog;
 import io.github.imsg4j.core.internal.JunixTransport;
 import org.jspecify.annotations.Nullable;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**

@@ -29,6 +29,21 @@ public record PeerCredentials(long pid, long uid, long gid, List<Long> groups) {
 		groups = List.copyOf(groups);
 	}
 
+	/**
+	 * The effective uid of this process, to compare peers and file owners with, from {@code /proc/self}.
+	 *
+	 * @return the uid, or -1 when it cannot be told (no {@code /proc}): then it matches no peer and no file
+	 */
+	public static long ownUid() {
+		try {
+			return ((Number) java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:uid"))
+				.longValue();
+		}
+		catch (java.io.IOException | UnsupportedOperationException ex) {
+			return -1;
+		}
+	}
+
 	@Override
 	public String toString() {
 		return "pid=" + this.pid + " uid=" + this.uid + " gid=" + this.gid;

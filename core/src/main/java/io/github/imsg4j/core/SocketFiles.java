@@ -48,14 +48,13 @@ final class SocketFiles {
 	private SocketFiles() {
 	}
 
-	/** This process's uid, from {@code /proc/self}. */
+	/** This process's uid ({@link PeerCredentials#ownUid()}); without it no file can be judged ours. */
 	static int ownUid() {
-		try {
-			return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+		long uid = PeerCredentials.ownUid();
+		if (uid < 0) {
+			throw new ImsgIoException("cannot tell this process's uid from /proc/self");
 		}
-		catch (IOException | UnsupportedOperationException ex) {
-			throw new ImsgIoException("cannot tell this process's uid from /proc/self: " + ex.getMessage(), ex);
-		}
+		return (int) uid;
 	}
 
 	/** What {@code bind(2)} alone would give a socket: {@code 0666} less the process's umask. */

@@ -214,13 +214,8 @@ public final class ImsgAutoConfiguration {
 			.withSendTimeout(c.getSendTimeout());
 	}
 
-	/** The uid this process runs as, which the default authorization allows. */
+	/** The uid this process runs as, which the default authorization allows (-1 without /proc: matches no peer). */
 	static long ownUid() {
-		try {
-			return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-		}
-		catch (java.io.IOException | UnsupportedOperationException ex) {
-			return -1; // no /proc: no peer matches "same user"; auth.allow-uids still works
-		}
+		return io.github.imsg4j.core.PeerCredentials.ownUid();
 	}
 }
