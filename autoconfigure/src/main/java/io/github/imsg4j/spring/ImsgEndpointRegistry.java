@@ -14,9 +14,11 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ListenOptions;
+import io.github.imsg4j.core.PeerCredentials;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -50,8 +52,6 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 
 	private final SessionContext context;
 
-	private @Nullable ImsgHandlerRegistry handlers;
-
 	private @Nullable ScheduledThreadPoolExecutor scheduler;
 
 	private volatile boolean running;
@@ -70,13 +70,13 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 	 * @param maxConnections most connections at once
 	 * @param idleTimeout close connections silent this long, or {@code null}
 	 * @param unhandled what to do with unhandled messages
-	 * @param rules the authorization rules from properties
+	 * @param rules the authorization rules from properties, asked when every authorizer bean abstains
 	 * @param activatedName with {@code listen} {@code null}: the socket's {@code FileDescriptorName=}, or
 	 *        {@code null} when systemd passes exactly one
 	 */
 	public record Server(String name, Path path, ChannelOptions channel, @Nullable ListenOptions listen,
 			int maxConnections, @Nullable Duration idleTimeout, UnhandledMessagePolicy unhandled,
-			PropertiesPeerAuthorizer rules, @Nullable String activatedName) {
+			Predicate<PeerCredentials> rules, @Nullable String activatedName) {
 	}
 
 	/**
@@ -148,20 +148,8 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 			LOG.warn(methods.size() + " @ImsgHandler methods but no imsg.endpoints or imsg.clients configured");
 		}
 		ImsgHandlerRegistry routes = new ImsgHandlerRegistry(methods, names);
-		this.handlers = routes;
 		this.context.setDispatcher(new ImsgDispatcher(routes, this.wiring.errorHandler(), this.wiring.metrics(),
 				this.wiring.observations()));
-	}
-
-	/**
-	 * @return the routing table
-	 */
-	public ImsgHandlerRegistry handlers() {
-		ImsgHandlerRegistry h = this.handlers;
-		if (h == null) {
-			throw new IllegalStateException("handlers are routed once all singletons exist");
-		}
-		return h;
 	}
 
 	/**

@@ -19,7 +19,7 @@ import org.springframework.util.ReflectionUtils;
 /**
  * An {@link ImsgHandler} method bound to its bean, with a resolver chosen for each parameter at start-up.
  */
-public final class ImsgHandlerMethod {
+final class ImsgHandlerMethod {
 
 	private final Object bean;
 

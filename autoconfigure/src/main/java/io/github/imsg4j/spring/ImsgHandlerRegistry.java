@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
  * The routing table: for each endpoint or client name, which {@link ImsgHandlerMethod} takes which message type,
  * and the optional fallback. Built once at start-up; conflicts fail the start with both methods named.
  */
-public final class ImsgHandlerRegistry {
+final class ImsgHandlerRegistry {
 
 	private final Map<String, Map<Integer, ImsgHandlerMethod>> routes = new HashMap<>();
 

@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ImsgIoException;
@@ -50,7 +51,7 @@ public final class ServerEndpoint {
 
 	private final List<ImsgPeerAuthorizer> authorizers;
 
-	private final PropertiesPeerAuthorizer rules;
+	private final Predicate<PeerCredentials> rules;
 
 	private final SessionContext context;
 
@@ -70,7 +71,7 @@ public final class ServerEndpoint {
 
 	ServerEndpoint(String name, Path path, ChannelOptions channelOptions, @Nullable ListenOptions listenOptions,
 			@Nullable String activatedName, int maxConnections, @Nullable Duration idleTimeout, UnhandledMessagePolicy unhandled,
-			List<ImsgPeerAuthorizer> authorizers, PropertiesPeerAuthorizer rules, SessionContext context) {
+			List<ImsgPeerAuthorizer> authorizers, Predicate<PeerCredentials> rules, SessionContext context) {
 		this.name = name;
 		this.path = path;
 		// Every line a peer of this endpoint causes, in the core or here, counts against one limiter.
@@ -198,7 +199,7 @@ public final class ServerEndpoint {
 				return false;
 			}
 		}
-		return this.rules.allows(peer);
+		return this.rules.test(peer);
 	}
 
 	private void closeIdle() {

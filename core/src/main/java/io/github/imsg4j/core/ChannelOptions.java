@@ -51,24 +51,32 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 */
 	public ChannelOptions {
 		Objects.requireNonNull(wireFormat, "wireFormat");
-		wireFormat.checkMaxMessageSize(maxMessageSize);
+		if (maxMessageSize < WireFormat.HEADER_SIZE || maxMessageSize > wireFormat.largestLength()) {
+			throw new ImsgOptionException("maxMessageSize", maxMessageSize + "B",
+					"between " + WireFormat.HEADER_SIZE + "B and " + wireFormat.largestLength() + "B for the "
+							+ wireFormat.name().toLowerCase(java.util.Locale.ROOT)
+							+ " wire format (the header is included)");
+		}
 		if (writeQueueLimit < maxMessageSize) {
-			throw new IllegalArgumentException("writeQueueLimit " + writeQueueLimit
-					+ " must be at least the max message size " + maxMessageSize);
+			throw new ImsgOptionException("writeQueueLimit", writeQueueLimit + "B",
+					"at least maxMessageSize (" + maxMessageSize + "B)");
 		}
 		requireNonNegative("sendTimeout", sendTimeout);
 		requireNonNegative("closeTimeout", closeTimeout);
-		if (receiveQueueCapacity < 1) {
-			throw new IllegalArgumentException("receiveQueueCapacity must be at least 1, got " + receiveQueueCapacity);
-		}
-		if (maxReceivedFds < 1) {
-			throw new IllegalArgumentException("maxReceivedFds must be at least 1, got " + maxReceivedFds);
-		}
+		atLeastOne("receiveQueueCapacity", receiveQueueCapacity);
+		atLeastOne("maxReceivedFds", maxReceivedFds);
 	}
 
 	private static void requireNonNegative(String name, Duration value) {
 		if (Objects.requireNonNull(value, name).isNegative()) {
-			throw new IllegalArgumentException(name + " must not be negative, got " + value);
+			throw new ImsgOptionException(name, value,
+					"zero (fail at once) or a positive duration such as 500ms or 5s");
+		}
+	}
+
+	static void atLeastOne(String name, long value) {
+		if (value < 1) {
+			throw new ImsgOptionException(name, value, "a whole number of at least 1");
 		}
 	}
 

@@ -34,10 +34,10 @@ public final class ImsgBudget {
 	 * @param maxFds the most received descriptors held across them; at least 1
 	 */
 	public ImsgBudget(long maxBytes, int maxFds) {
-		if (maxBytes < 1 || maxFds < 1) {
-			throw new IllegalArgumentException("a budget needs at least 1 byte and 1 descriptor, got " + maxBytes
-					+ " bytes and " + maxFds + " descriptors");
+		if (maxBytes < 1) {
+			throw new ImsgOptionException("maxBytes", maxBytes + "B", "at least 1B");
 		}
+		ChannelOptions.atLeastOne("maxFds", maxFds);
 		this.maxBytes = maxBytes;
 		this.maxFds = maxFds;
 	}

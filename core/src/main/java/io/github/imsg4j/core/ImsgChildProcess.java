@@ -71,12 +71,12 @@ public final class ImsgChildProcess implements AutoCloseable {
 		public Spec {
 			command = List.copyOf(command);
 			if (command.isEmpty() || command.get(0).isBlank()) {
-				throw new IllegalArgumentException("a child process needs a command");
+				throw new ImsgOptionException("command", command.isEmpty() ? null : command.get(0),
+						"the program to run (a path, or a name looked up in PATH)");
 			}
 			environment = java.util.Collections.unmodifiableMap(new HashMap<>(environment));
 			if (fd < 3) {
-				throw new IllegalArgumentException("the child's socket descriptor must be 3 or more (0-2 are stdio), got "
-						+ fd);
+				throw new ImsgOptionException("fd", fd, "a descriptor of 3 or more (0-2 are the child's stdio)");
 			}
 		}
 

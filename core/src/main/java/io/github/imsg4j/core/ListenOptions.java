@@ -1,5 +1,7 @@
 package io.github.imsg4j.core;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -54,11 +56,9 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 	 */
 	public ListenOptions {
 		mode = (mode != null) ? Set.copyOf(mode) : null;
-		if (backlog < 1) {
-			throw new IllegalArgumentException("backlog must be at least 1, got " + backlog);
-		}
+		ChannelOptions.atLeastOne("backlog", backlog);
 		if (group != null && group.isBlank()) {
-			throw new IllegalArgumentException("group must not be blank");
+			throw new ImsgOptionException("group", group, "the name of an existing group");
 		}
 		java.util.Objects.requireNonNull(staleSocket, "staleSocket");
 	}
@@ -72,6 +72,28 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 		return DEFAULTS;
 	}
 
+	/** {@code sizeof(sun_path) - 1}: the longest path {@code bind(2)} and {@code connect(2)} take. */
+	public static final int MAX_SOCKET_PATH_BYTES = 107;
+
+	/**
+	 * Checks that a socket path fits {@code sun_path} once made absolute, as binding and connecting need.
+	 *
+	 * @param path the socket's path
+	 * @return {@code path}
+	 * @throws ImsgOptionException naming {@code path} when it is empty or too long
+	 */
+	public static Path checkSocketPath(Path path) {
+		if (path.toString().isEmpty()) {
+			throw new ImsgOptionException("path", null, "the socket's file system path");
+		}
+		int bytes = path.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
+		if (bytes > MAX_SOCKET_PATH_BYTES) {
+			throw new ImsgOptionException("path", path, "a path of at most " + MAX_SOCKET_PATH_BYTES
+					+ " bytes when made absolute (UNIX sockets' limit); this one has " + bytes);
+		}
+		return path;
+	}
+
 	/**
 	 * Parses an octal mode such as {@code "0660"} or {@code "660"}: permission bits only.
 	 *
@@ -81,7 +103,8 @@ public record ListenOptions(@Nullable Set<PosixFilePermission> mode, @Nullable S
 	 */
 	public static Set<PosixFilePermission> parseMode(String octal) {
 		if (!octal.matches("0?[0-7]{3}")) {
-			throw new IllegalArgumentException("'" + octal + "' is not an octal file mode like 0660 (permission bits only)");
+			throw new ImsgOptionException("mode", octal,
+					"an octal permission mode such as \"0600\" or \"0660\" (permission bits only; quote it in YAML)");
 		}
 		int bits = Integer.parseInt(octal, 8);
 		StringBuilder rwx = new StringBuilder(9);

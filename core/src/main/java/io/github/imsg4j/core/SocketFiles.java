@@ -33,8 +33,7 @@ final class SocketFiles {
 
 	private static final System.Logger LOG = System.getLogger(SocketFiles.class.getName());
 
-	/** {@code sizeof(sun_path) - 1}: the longest path {@code bind(2)} takes. */
-	static final int MAX_PATH_BYTES = 107;
+	static final int MAX_PATH_BYTES = ListenOptions.MAX_SOCKET_PATH_BYTES;
 
 	private static final int S_IFMT = 0170000;
 

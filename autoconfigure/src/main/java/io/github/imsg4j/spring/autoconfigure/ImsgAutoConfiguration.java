@@ -29,8 +29,6 @@ import io.github.imsg4j.spring.ImsgPayloadCodec;
 import io.github.imsg4j.spring.ImsgPeerAuthorizer;
 import io.github.imsg4j.spring.ImsgTemplate;
 import io.github.imsg4j.spring.LoggingImsgErrorHandler;
-import io.github.imsg4j.spring.OsAccounts;
-import io.github.imsg4j.spring.PropertiesPeerAuthorizer;
 import io.github.imsg4j.spring.ImsgConnector;
 import org.jspecify.annotations.Nullable;
 
@@ -103,13 +101,7 @@ public final class ImsgAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	ImsgBudget imsgBudget(ImsgProperties properties) {
-		ImsgProperties.Budget b = properties.getBudget();
-		ImsgBudget shared = ImsgBudget.shared();
-		if (b.getMemory() == null && b.getDescriptors() == null) {
-			return shared;
-		}
-		return new ImsgBudget((b.getMemory() != null) ? b.getMemory().toBytes() : shared.maxBytes(),
-				(b.getDescriptors() != null) ? b.getDescriptors() : shared.maxFds());
+		return CoreOptions.budget(properties.getBudget());
 	}
 
 	@Bean
@@ -132,18 +124,16 @@ public final class ImsgAutoConfiguration {
 			ImsgProperties.Reconnect r = c.getReconnect();
 			ImsgConnector connector = (c.getInheritedFd() != null) ? ImsgConnector.fromParent(c.getInheritedFd())
 					: ImsgConnector.path(c.getPath());
-			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), connector, channelOptions(c).withBudget(budget),
+			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), connector,
+					CoreOptions.channel("imsg.clients." + e.getKey(), c).withBudget(budget),
 					c.getConnectTimeout(), backoff(r), Duration.ZERO, io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
 		}
 		for (Map.Entry<String, ImsgProperties.ChildProcess> e : properties.getProcesses().entrySet()) {
 			ImsgProperties.ChildProcess p = e.getValue();
-			List<String> command = new ArrayList<>();
-			command.add(p.getCommand());
-			command.addAll(p.getArguments());
-			ImsgChildProcess.Spec spec = new ImsgChildProcess.Spec(command, new java.util.HashMap<>(p.getEnvironment()),
-					true, p.getWorkingDirectory(), p.getFd());
+			String prefix = "imsg.processes." + e.getKey();
+			ImsgChildProcess.Spec spec = CoreOptions.child(prefix, p);
 			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), ImsgConnector.child(e.getKey(), spec),
-					channelOptions(p).withBudget(budget), Duration.ofSeconds(10), backoff(p.getRestart()),
+					CoreOptions.channel(prefix, p).withBudget(budget), Duration.ofSeconds(10), backoff(p.getRestart()),
 					p.getStopGracePeriod(), io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
 		}
 		return new ImsgEndpointRegistry(servers, clients,
@@ -165,12 +155,8 @@ public final class ImsgAutoConfiguration {
 
 	private static ImsgEndpointRegistry.Server server(String name, ImsgProperties.Endpoint ep, long ownUid,
 			ImsgBudget budget) {
-		@Nullable ListenOptions listen = ListenOptions.defaults()
-			.withBacklog(ep.getBacklog())
-			.withStaleSocket(ep.getStaleSocket())
-			.withGroup(ep.getSocketGroup())
-			.withMode((ep.getSocketMode() != null) ? ListenOptions.parseMode(ep.getSocketMode()) : null)
-			.withDirectoryCheck(ep.isSocketDirectoryCheck());
+		String prefix = "imsg.endpoints." + name;
+		@Nullable ListenOptions listen = CoreOptions.listen(prefix, ep);
 		ImsgProperties.Auth auth = ep.getAuth();
 		Set<Long> uids = new HashSet<>(auth.getAllowUids());
 		auth.getAllowUsers().forEach((u) -> uids.add(OsAccounts.uidOf(u)));
@@ -185,7 +171,7 @@ public final class ImsgAutoConfiguration {
 		else {
 			createParent(name, path);
 		}
-		return new ImsgEndpointRegistry.Server(name, path, channelOptions(ep).withMaxReceivedFds(ep.getMaxReceivedFds()).withBudget(budget), listen, ep.getMaxConnections(),
+		return new ImsgEndpointRegistry.Server(name, path, CoreOptions.channel(prefix, ep).withBudget(budget), listen, ep.getMaxConnections(),
 				ep.getIdleTimeout(), ep.getUnhandled(),
 				new PropertiesPeerAuthorizer(auth.isAllowSameUser(), ownUid, auth.isAllowRoot(), uids, gids),
 				ep.getActivatedName());
@@ -203,15 +189,6 @@ public final class ImsgAutoConfiguration {
 						"a path whose directory exists or can be created (" + ex + ")");
 			}
 		}
-	}
-
-	private static ChannelOptions channelOptions(ImsgProperties.Connection c) {
-		return ChannelOptions.defaults()
-			.withWireFormat(c.getWire())
-			.withMaxMessageSize((int) c.getMaxMessageSize().toBytes())
-			.withFdPassing(c.isFdPassing())
-			.withWriteQueueLimit(c.getWriteQueueLimit().toBytes())
-			.withSendTimeout(c.getSendTimeout());
 	}
 
 	/** The uid this process runs as, which the default authorization allows (-1 without /proc: matches no peer). */

@@ -1,6 +1,5 @@
 package io.github.imsg4j.spring.autoconfigure;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.Map;
 
 import io.github.imsg4j.core.ListenOptions;
 import io.github.imsg4j.core.WireFormat;
-import io.github.imsg4j.spring.OsAccounts;
 import io.github.imsg4j.spring.UnhandledMessagePolicy;
 import org.jspecify.annotations.Nullable;
 
@@ -25,9 +23,6 @@ import org.springframework.util.unit.DataSize;
  */
 @ConfigurationProperties(prefix = "imsg", ignoreUnknownFields = false)
 public class ImsgProperties implements InitializingBean {
-
-	/** Longest socket path: sun_path holds 108 bytes including the terminating NUL. */
-	static final int MAX_SOCKET_PATH_BYTES = 107;
 
 	/** Whether imsg is configured at all; false leaves out every endpoint, client, process and handler routing. */
 	private boolean enabled = true;
@@ -103,22 +98,12 @@ public class ImsgProperties implements InitializingBean {
 				throw new InvalidImsgPropertyException(prefix + ".path", ep.getPath(),
 						"a path no other endpoint uses (" + other + ".path has the same)");
 			}
-			if (ep.getSocketMode() != null) {
-				try {
-					ListenOptions.parseMode(ep.getSocketMode());
-				}
-				catch (IllegalArgumentException ex) {
-					throw new InvalidImsgPropertyException(prefix + ".socket-mode", ep.getSocketMode(),
-							"an octal permission mode such as \"0600\" or \"0660\" (quote it in YAML)");
-				}
-			}
+			CoreOptions.listen(prefix, ep);
 			if (ep.getSocketGroup() != null && OsAccounts.gidOf(ep.getSocketGroup()) == null) {
 				throw new InvalidImsgPropertyException(prefix + ".socket-group", ep.getSocketGroup(),
 						"the name of an existing group");
 			}
-			positive(prefix + ".backlog", ep.getBacklog());
 			positive(prefix + ".max-connections", ep.getMaxConnections());
-			positive(prefix + ".max-received-fds", ep.getMaxReceivedFds());
 			if (ep.getIdleTimeout() != null && (ep.getIdleTimeout().isNegative() || ep.getIdleTimeout().isZero())) {
 				throw new InvalidImsgPropertyException(prefix + ".idle-timeout", ep.getIdleTimeout(),
 						"a positive duration such as 30s, or no value for no idle timeout");
@@ -148,14 +133,7 @@ public class ImsgProperties implements InitializingBean {
 			String prefix = "imsg.processes." + e.getKey();
 			ChildProcess p = e.getValue();
 			checkConnection(prefix, p, false);
-			if (p.getCommand() == null || p.getCommand().isBlank()) {
-				throw new InvalidImsgPropertyException(prefix + ".command", p.getCommand(),
-						"the program to run (a path, or a name looked up in PATH)");
-			}
-			if (p.getFd() < 3) {
-				throw new InvalidImsgPropertyException(prefix + ".fd", p.getFd(),
-						"a descriptor of 3 or more (0-2 are the child's stdio)");
-			}
+			CoreOptions.child(prefix, p);
 			positiveDuration(prefix + ".stop-grace-period", p.getStopGracePeriod());
 			checkBackoff(prefix + ".restart", p.getRestart());
 			if (this.endpoints.containsKey(e.getKey()) || this.clients.containsKey(e.getKey())) {
@@ -167,12 +145,7 @@ public class ImsgProperties implements InitializingBean {
 			throw new InvalidImsgPropertyException("imsg.handlers.threads", this.handlers.getThreads(),
 					"at least 1");
 		}
-		if (this.budget.getMemory() != null && this.budget.getMemory().toBytes() < 1) {
-			throw new InvalidImsgPropertyException("imsg.budget.memory", this.budget.getMemory(), "at least 1B");
-		}
-		if (this.budget.getDescriptors() != null) {
-			positive("imsg.budget.descriptors", this.budget.getDescriptors());
-		}
+		CoreOptions.budget(this.budget);
 	}
 
 	private static void checkBackoff(String prefix, Reconnect r) {
@@ -189,29 +162,11 @@ public class ImsgProperties implements InitializingBean {
 	}
 
 	private static void checkConnection(String prefix, Connection c, boolean pathRequired) {
-		if (pathRequired && (c.getPath() == null || c.getPath().toString().isEmpty())) {
+		if (pathRequired && c.getPath() == null) {
 			throw new InvalidImsgPropertyException(prefix + ".path", null, "the socket's file system path");
 		}
-		int pathBytes = (c.getPath() == null) ? 0
-				: c.getPath().toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
-		if (pathBytes > MAX_SOCKET_PATH_BYTES) {
-			throw new InvalidImsgPropertyException(prefix + ".path", c.getPath(), "a path of at most "
-					+ MAX_SOCKET_PATH_BYTES + " bytes when made absolute (UNIX sockets' limit); this one has " + pathBytes);
-		}
-		long max = c.getMaxMessageSize().toBytes();
-		if (max < WireFormat.HEADER_SIZE || max > c.getWire().largestLength()) {
-			throw new InvalidImsgPropertyException(prefix + ".max-message-size", c.getMaxMessageSize(),
-					"between " + WireFormat.HEADER_SIZE + "B and " + c.getWire().largestLength() + "B for the "
-							+ c.getWire().name().toLowerCase() + " wire format (the header is included)");
-		}
-		if (c.getWriteQueueLimit().toBytes() < max) {
-			throw new InvalidImsgPropertyException(prefix + ".write-queue-limit", c.getWriteQueueLimit(),
-					"at least max-message-size (" + c.getMaxMessageSize() + ")");
-		}
-		if (c.getSendTimeout().isNegative()) {
-			throw new InvalidImsgPropertyException(prefix + ".send-timeout", c.getSendTimeout(),
-					"zero (fail at once when the write queue is full) or a positive duration");
-		}
+		CoreOptions.socketPath(prefix, c.getPath());
+		CoreOptions.channel(prefix, c);
 	}
 
 	private static void checkAuth(String prefix, Auth auth) {

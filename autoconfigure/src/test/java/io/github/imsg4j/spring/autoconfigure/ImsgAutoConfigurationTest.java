@@ -178,6 +178,9 @@ class ImsgAutoConfigurationTest {
 			"imsg.endpoints.e.auth.allow-groups[0] | no-such-group-imsg4j | the name of an existing group | no-such-group-imsg4j",
 			"imsg.endpoints.e.auth.allow-uids[0] | -5 | imsg.endpoints.e.auth.allow-uids[0] | -5",
 			"imsg.endpoints.e.stale-socket | steal | imsg.endpoints.e.stale-socket | steal",
+			"imsg.endpoints.e.max-received-fds | 0 | a whole number of at least 1 | 0",
+			"imsg.budget.memory | 0B | at least 1B | 0B",
+			"imsg.budget.descriptors | 0 | a whole number of at least 1 | 0",
 			"imsg.handlers.threads | 0 | imsg.handlers.threads | 0" })
 	void wrongValuesStopStartUpNamingPropertyValueAndWhatIsValid(String property, String value, String expected,
 			String shown) {
@@ -191,6 +194,20 @@ class ImsgAutoConfigurationTest {
 				String chain = chain(context);
 				assertThat(chain).contains(expected).contains(property).contains(shown);
 			});
+	}
+
+	/** The core checks a child's spec; the report names the starter's property, not the core's parameter. */
+	@ParameterizedTest(name = "{0}")
+	@CsvSource(delimiter = '|', value = { "imsg.processes.p.fd=2 | imsg.processes.p.fd | a descriptor of 3 or more",
+			"imsg.processes.p.fd=4 | imsg.processes.p.command | the program to run" })
+	void childProcessRulesAreTheCoresUnderPropertyNames(String setting, String property, String expected) {
+		java.util.List<String> values = new java.util.ArrayList<>(java.util.List.of(setting));
+		if (!property.endsWith("command")) {
+			values.add("imsg.processes.p.command=/bin/true");
+		}
+		this.runner.withPropertyValues(values.toArray(String[]::new)).run((context) -> assertThat(chain(context))
+			.contains("'" + property + "'")
+			.contains(expected));
 	}
 
 	static String chain(org.springframework.boot.test.context.assertj.AssertableApplicationContext context) {

@@ -1,6 +1,7 @@
-package io.github.imsg4j.spring;
+package io.github.imsg4j.spring.autoconfigure;
 
 import java.util.Set;
+import java.util.function.Predicate;
 
 import io.github.imsg4j.core.PeerCredentials;
 
@@ -15,14 +16,15 @@ import io.github.imsg4j.core.PeerCredentials;
  * @param uids allowed uids
  * @param gids allowed gids
  */
-public record PropertiesPeerAuthorizer(boolean allowSameUser, long ownUid, boolean allowRoot, Set<Long> uids,
-		Set<Long> gids) {
+record PropertiesPeerAuthorizer(boolean allowSameUser, long ownUid, boolean allowRoot, Set<Long> uids,
+		Set<Long> gids) implements Predicate<PeerCredentials> {
 
 	/**
 	 * @param peer the peer's credentials
 	 * @return whether any rule allows it
 	 */
-	public boolean allows(PeerCredentials peer) {
+	@Override
+	public boolean test(PeerCredentials peer) {
 		return (this.allowSameUser && peer.uid() == this.ownUid) || (this.allowRoot && peer.uid() == 0)
 				|| this.uids.contains(peer.uid()) || this.gids.contains(peer.gid());
 	}

@@ -1,4 +1,4 @@
-package io.github.imsg4j.spring;
+package io.github.imsg4j.spring.autoconfigure;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * {@code getent(1)} (which goes through NSS like {@code getpwnam(3)}), falling back to {@code /etc/passwd} and
  * {@code /etc/group} where getent is missing. Used once at start-up, never per connection.
  */
-public final class OsAccounts {
+final class OsAccounts {
 
 	private OsAccounts() {
 	}
@@ -24,7 +24,7 @@ public final class OsAccounts {
 	 * @param user a user name, or a number
 	 * @return its uid, or {@code null} if there is no such user
 	 */
-	public static @Nullable Long uidOf(String user) {
+	static @Nullable Long uidOf(String user) {
 		return lookup("passwd", "/etc/passwd", user);
 	}
 
@@ -32,7 +32,7 @@ public final class OsAccounts {
 	 * @param group a group name, or a number
 	 * @return its gid, or {@code null} if there is no such group
 	 */
-	public static @Nullable Long gidOf(String group) {
+	static @Nullable Long gidOf(String group) {
 		return lookup("group", "/etc/group", group);
 	}
 
