@@ -6,6 +6,8 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
+import org.springframework.aot.hint.annotation.Reflective;
+
 /**
  * Marks a bean method as the handler of imsg messages of the given types.
  *
@@ -23,10 +25,14 @@ import java.lang.annotation.Target;
  *
  * <p>Messages of one connection are handled one after another, in the order they arrived; different
  * connections in parallel.
+ *
+ * <p>In an AOT-processed application (a GraalVM native image) the method and the {@link ImsgStruct} records it
+ * takes and returns are kept for reflection ({@link ImsgReflectiveProcessor}).
  */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
+@Reflective(ImsgReflectiveProcessor.class)
 public @interface ImsgHandler {
 
 	/**

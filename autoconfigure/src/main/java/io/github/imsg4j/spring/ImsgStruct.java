@@ -6,6 +6,8 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
+import org.springframework.aot.hint.annotation.Reflective;
+
 /**
  * Declares a record as a fixed-layout C struct, so that it can be a handler parameter or return value without
  * writing a codec. Components map to C members in declaration order: {@code byte}/{@code boolean} (1 byte),
@@ -18,6 +20,7 @@ import java.lang.annotation.Target;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
+@Reflective(ImsgReflectiveProcessor.class)
 public @interface ImsgStruct {
 
 	/**
