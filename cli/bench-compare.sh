@@ -15,7 +15,10 @@
 #      WARMUP=F  imsg4j clients first run F x N over another connection (default 1; 0 = cold)
 #      PIN=CPU   run everything under `taskset -c CPU`
 #      ONLY="W1 W4"  run only these workloads
+#      PAIRS="CC JJ JC CJ"  run only these client->server pairs (the Spring server's table is then partial)
 #      RAW=FILE  also keep every result line in FILE
+#      JAVA_OPTS="..."  options for every JVM, e.g. -Dimsg4j.transport=junixsocket (the FFM transport is the
+#                default on Java 22+ when the jar was built on one)
 # Needs: a JDK and Maven (the jar is built if missing), gcc and make (the C peer is built from ../shared/cpeer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +27,7 @@ scale=${SCALE:-1}
 warmup=${WARMUP:-1}
 pin=()
 [ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")
+read -r -a jopts <<< "${JAVA_OPTS:-}"
 . cli/bench-lib.sh
 [ -d bench/target/classes ] || mvn -B -q -ntp -pl bench -am install -DskipTests
 scp="bench/target/classes:$(mvn -q -ntp -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
@@ -37,7 +41,7 @@ client() { # IMPL GEN ARGS... -> one result line
   else
     local n=$3 w
     w=$(awk -v n="$n" -v f="$warmup" 'BEGIN { printf "%d", n * f }')
-    "${pin[@]}" java -jar "$jar" bench "$1" --wire "$gen" --warmup "$w" "${@:2}"
+    "${pin[@]}" java "${jopts[@]}" -jar "$jar" bench "$1" --wire "$gen" --warmup "$w" "${@:2}"
   fi
 }
 
@@ -50,10 +54,10 @@ if [ -n "${ONLY:-}" ]; then
 fi
 for gen in current classic; do
   "${pin[@]}" "$cdir/cbench-$gen" server "$tmp/C-$gen.sock" > "$tmp/C-$gen.out" & pids+=($!)
-  "${pin[@]}" java -jar "$jar" bench server --wire "$gen" "$tmp/J-$gen.sock" > "$tmp/J-$gen.out" & pids+=($!)
-  "${pin[@]}" java -cp "$scp" io.github.imsg4j.bench.SpringBenchServer --wire "$gen" "$tmp/S-$gen.sock" \
+  "${pin[@]}" java "${jopts[@]}" -jar "$jar" bench server --wire "$gen" "$tmp/J-$gen.sock" > "$tmp/J-$gen.out" & pids+=($!)
+  "${pin[@]}" java "${jopts[@]}" -cp "$scp" io.github.imsg4j.bench.SpringBenchServer --wire "$gen" "$tmp/S-$gen.sock" \
     > "$tmp/S-$gen.out" 2>&1 & pids+=($!)
-  "${pin[@]}" java -cp "$scp" io.github.imsg4j.bench.SpringBenchServer --wire "$gen" --inline "$tmp/I-$gen.sock" \
+  "${pin[@]}" java "${jopts[@]}" -cp "$scp" io.github.imsg4j.bench.SpringBenchServer --wire "$gen" --inline "$tmp/I-$gen.sock" \
     > "$tmp/I-$gen.out" 2>&1 & pids+=($!)
   for sv in C J S I; do await_listening "$tmp/$sv-$gen.out"; done
   for w in "${workloads[@]}"; do # untimed: warms the Java servers
@@ -63,7 +67,7 @@ for gen in current classic; do
   for run in $(seq "$runs"); do
     for w in "${workloads[@]}"; do
       set -- $w; id=$1; shift
-      for pair in CC JJ JC CJ JS CS JI CI; do
+      for pair in ${PAIRS:-CC JJ JC CJ JS CS JI CI}; do
         cl=${pair:0:1}; sv=${pair:1:1}
         line=$(client "$cl" "$gen" "$1" "$tmp/$sv-$gen.sock" "${@:2}")
         echo "gen=$gen run=$run workload=$id pair=$cl-$sv $line" >> "$raw"
@@ -75,7 +79,7 @@ done
 
 echo
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); java: $(java -version 2>&1 | head -1)"
-echo "runs: $runs, scale: 1/$scale, imsg4j client warm-up: $warmup x N${PIN:+, pinned to CPU $PIN}${ONLY:+, only $ONLY}"
+echo "runs: $runs, scale: 1/$scale, imsg4j client warm-up: $warmup x N${PIN:+, pinned to CPU $PIN}${ONLY:+, only $ONLY}${JAVA_OPTS:+, JAVA_OPTS=$JAVA_OPTS}"
 echo
 awk '
 function median(key,   n, i, j, t, a) {

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
-import org.newsclub.net.unix.FileDescriptorCast;
+import io.github.imsg4j.core.internal.SocketLayer;
 
 /** Small helpers for raw {@link FileDescriptor}s, which the JDK gives no way to close by themselves. */
 public final class Fds {
@@ -57,7 +57,7 @@ public final class Fds {
 	 */
 	public static Optional<Path> target(FileDescriptor fd) {
 		try {
-			int n = FileDescriptorCast.using(fd).as(Integer.class);
+			int n = SocketLayer.get().number(fd);
 			return Optional.of(Files.readSymbolicLink(Path.of("/proc/self/fd/" + n)));
 		}
 		catch (IOException | RuntimeException ex) {
@@ -74,7 +74,7 @@ public final class Fds {
 	 */
 	public static Optional<Path> procPath(FileDescriptor fd) {
 		try {
-			int n = FileDescriptorCast.using(fd).as(Integer.class);
+			int n = SocketLayer.get().number(fd);
 			return Optional.of(Path.of("/proc/self/fd/" + n));
 		}
 		catch (IOException | RuntimeException ex) {

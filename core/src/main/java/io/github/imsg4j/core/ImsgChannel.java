@@ -3,8 +3,6 @@ package io.github.imsg4j.core;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.WeakHashMap;
@@ -17,15 +15,12 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.imsg4j.core.internal.EventLoop;
+import io.github.imsg4j.core.internal.Poller;
 import io.github.imsg4j.core.internal.SafeLog;
-import io.github.imsg4j.core.internal.JunixTransport;
+import io.github.imsg4j.core.internal.SocketLayer;
 import io.github.imsg4j.core.internal.Transport;
 import io.github.imsg4j.core.internal.WriteQueue;
 import org.jspecify.annotations.Nullable;
-import org.newsclub.net.unix.AFUNIXServerSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
  * One imsg connection over a UNIX stream socket: the {@code imsgbuf} of OpenBSD's API.
@@ -45,7 +40,7 @@ import org.newsclub.net.unix.FileDescriptorCast;
  * Either way every descriptor the channel owns is closed. A protocol error or socket error closes this
  * channel only.
  */
-public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
+public final class ImsgChannel implements AutoCloseable {
 
 	private static final System.Logger LOG = System.getLogger(ImsgChannel.class.getName());
 
@@ -117,7 +112,21 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
 	/** Loop thread only. */
-	private @Nullable SelectionKey key;
+	private Poller.@Nullable Registration key;
+
+	/** The loop's view of this channel; not the channel's own methods, so that they stay out of its public API. */
+	private final EventLoop.Handler readiness = new EventLoop.Handler() {
+
+		@Override
+		public void onReady(int readyOps) {
+			ImsgChannel.this.onReady(readyOps);
+		}
+
+		@Override
+		public void onInvalid() {
+			ImsgChannel.this.onInvalid();
+		}
+	};
 
 	/** Why reading is paused: {@link #PAUSED_BY_OWNER} and/or {@link #PAUSED_FOR_FDS}; reads only at 0. Written on the loop. */
 	private volatile int readPaused;
@@ -194,14 +203,11 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 * @throws ImsgIoException when the connection fails
 	 */
 	public static ImsgChannel connect(Path path, ChannelOptions options, @Nullable ImsgListener listener) {
-		AFUNIXSocketChannel socket = null;
 		try {
-			socket = AFUNIXSocketChannel.open();
-			socket.connect(AFUNIXSocketAddress.of(path));
-			return new ImsgChannel(new JunixTransport(socket, options.fdPassing()), options, listener, path.toString());
+			return new ImsgChannel(SocketLayer.get().connect(path, options.fdPassing()), options, listener,
+					path.toString());
 		}
 		catch (IOException ex) {
-			closeQuietly(socket);
 			throw new ImsgIoException("cannot connect to " + path + ": " + ex.getMessage(), ex);
 		}
 	}
@@ -221,7 +227,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	public static ImsgChannel inherited(int fd, ChannelOptions options, @Nullable ImsgListener listener) {
 		InheritedSockets.check(fd, false);
 		try {
-			return inherited(FileDescriptorCast.unsafeUsing(fd), fd, options, listener);
+			return new ImsgChannel(SocketLayer.get().adopt(fd, options.fdPassing()), options, listener, "fd " + fd);
 		}
 		catch (IOException ex) {
 			throw new ImsgIoException("cannot use descriptor " + fd + " as an imsg channel: " + ex.getMessage(), ex);
@@ -239,23 +245,15 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 */
 	public static ImsgChannel inherited(FileDescriptor fd, ChannelOptions options, @Nullable ImsgListener listener) {
 		try {
-			FileDescriptorCast cast = FileDescriptorCast.using(fd);
-			int n = cast.as(Integer.class);
+			int n = SocketLayer.get().number(fd);
 			InheritedSockets.check(n, false);
-			// Cast from this very object: a second FileDescriptor for the same number could be closed under us
-			// when this one is collected.
-			return inherited(cast, n, options, listener);
+			// Adopted through this very object, which closes it in the end: a second object for the same number
+			// could be closed under us when this one is collected.
+			return new ImsgChannel(SocketLayer.get().adopt(fd, options.fdPassing()), options, listener, "fd " + n);
 		}
 		catch (IOException ex) {
 			throw new ImsgIoException("not a usable descriptor: " + ex.getMessage(), ex);
 		}
-	}
-
-	private static ImsgChannel inherited(FileDescriptorCast cast, int fd, ChannelOptions options,
-			@Nullable ImsgListener listener) throws IOException {
-		AFUNIXSocketChannel socket = cast.as(AFUNIXSocketChannel.class);
-		return new ImsgChannel(new JunixTransport(socket, options.fdPassing(), socket.getFileDescriptor()), options,
-				listener, "fd " + fd);
 	}
 
 	/**
@@ -296,41 +294,15 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	 * @return both ends
 	 */
 	public static Pair pair(ChannelOptions options, @Nullable ImsgListener first, @Nullable ImsgListener second) {
-		AFUNIXSocketChannel one = null;
-		AFUNIXSocketChannel two = null;
-		ImsgChannel a = null;
+		Transport[] ends;
 		try {
-			// Not openSocketChannelPair(): junixsocket 2.11.0 leaks the two sockets it opens before socketpair(2)
-			// replaces them. A connection through a private abstract-namespace listener gives the same pair.
-			AFUNIXSocketAddress rendezvous = AFUNIXSocketAddress.inAbstractNamespace(
-					"imsg4j-pair-" + OWN_PID + "-" + IDS.incrementAndGet() + "-" + System.nanoTime());
-			try (AFUNIXServerSocketChannel listener = AFUNIXServerSocketChannel.open()) {
-				listener.bind(rendezvous, 1);
-				one = AFUNIXSocketChannel.open(rendezvous);
-				// Any local process can see an abstract name and race to connect first: take only a connection
-				// from this process, closing any other unread.
-				two = listener.accept();
-				for (int tries = 0; two.getPeerCredentials().getPid() != OWN_PID; tries++) {
-					closeQuietly(two);
-					two = null;
-					if (tries == 3) {
-						throw new IOException("other processes keep connecting to the private rendezvous name");
-					}
-					two = listener.accept();
-				}
-			}
-			a = new ImsgChannel(new JunixTransport(one, options.fdPassing()), options, first, "pair-1");
-			ImsgChannel b = new ImsgChannel(new JunixTransport(two, options.fdPassing()), options, second, "pair-2");
-			return new Pair(a, b);
+			ends = SocketLayer.get().pair(options.fdPassing());
 		}
 		catch (IOException ex) {
-			if (a != null) {
-				a.abort();
-			}
-			closeQuietly(one);
-			closeQuietly(two);
 			throw new ImsgIoException("cannot create a socket pair: " + ex.getMessage(), ex);
 		}
+		return new Pair(new ImsgChannel(ends[0], options, first, "pair-1"),
+				new ImsgChannel(ends[1], options, second, "pair-2"));
 	}
 
 	/**
@@ -834,12 +806,12 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 	}
 
 	private void setWriteInterest(boolean on) {
-		SelectionKey k = this.key;
+		Poller.Registration k = this.key;
 		if (k == null || !k.isValid()) {
 			return;
 		}
 		int ops = k.interestOps();
-		int wanted = on ? (ops | SelectionKey.OP_WRITE) : (ops & ~SelectionKey.OP_WRITE);
+		int wanted = on ? (ops | Poller.WRITE) : (ops & ~Poller.WRITE);
 		if (wanted != ops) {
 			k.interestOps(wanted);
 		}
@@ -891,9 +863,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			return;
 		}
 		try {
-			this.key = this.loop.register(this.transport.selectable(), SelectionKey.OP_READ, this);
+			this.key = this.loop.register(this.transport, Poller.READ, this.readiness);
 		}
-		catch (ClosedChannelException ex) {
+		catch (IOException ex) {
 			closeNow(new ImsgIoException(name() + ": socket closed before registration", ex), false);
 			return;
 		}
@@ -907,14 +879,13 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 	}
 
-	@Override
-	public void onReady(SelectionKey k) {
+	private void onReady(int ready) {
 		try {
-			int ready = k.readyOps();
-			if ((ready & SelectionKey.OP_READ) != 0) {
+			if ((ready & Poller.READ) != 0) {
 				readAvailable();
 			}
-			if ((ready & SelectionKey.OP_WRITE) != 0 && k.isValid()) {
+			Poller.Registration k = this.key;
+			if ((ready & Poller.WRITE) != 0 && k != null && k.isValid()) {
 				flushFromLoop();
 			}
 		}
@@ -925,8 +896,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		}
 	}
 
-	@Override
-	public void onInvalid(SelectionKey k) {
+	private void onInvalid() {
 		// The peer hung up and the selector dropped our key: everything the peer sent is in the socket now.
 		if (this.state != CLOSED) {
 			readAvailable(true);
@@ -1069,9 +1039,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 
 	private void suspendReading(int reason) {
 		this.readPaused |= reason;
-		SelectionKey k = this.key;
+		Poller.Registration k = this.key;
 		if (k != null && k.isValid()) {
-			k.interestOps(k.interestOps() & ~SelectionKey.OP_READ);
+			k.interestOps(k.interestOps() & ~Poller.READ);
 		}
 	}
 
@@ -1084,9 +1054,9 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 			return;
 		}
 		this.readPaused &= ~reason;
-		SelectionKey k = this.key;
+		Poller.Registration k = this.key;
 		if (this.readPaused == 0 && k != null && k.isValid()) {
-			k.interestOps(k.interestOps() | SelectionKey.OP_READ);
+			k.interestOps(k.interestOps() | Poller.READ);
 		}
 	}
 
@@ -1217,7 +1187,7 @@ public final class ImsgChannel implements AutoCloseable, EventLoop.Handler {
 		// The socket is closed on the loop thread, which alone reads it: no read can race with the close. The
 		// close future completes only then, so that whoever waits for it knows the descriptors are gone.
 		this.loop.execute(() -> {
-			SelectionKey k = this.key;
+			Poller.Registration k = this.key;
 			if (k != null) {
 				k.cancel();
 			}

@@ -11,7 +11,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import io.github.imsg4j.core.internal.JunixTransport;
 import io.github.imsg4j.core.internal.Spawner;
 import org.jspecify.annotations.Nullable;
 
@@ -153,17 +152,17 @@ public final class ImsgChildProcess implements AutoCloseable {
 	static ImsgChildProcess start(Spec spec, ChannelOptions options, @Nullable ImsgListener listener, Spawner spawner) {
 		Spawner.Spawned spawned;
 		try {
-			spawned = spawner.spawn(spec.command(), spec.resolvedEnvironment(), spec.directory(), spec.fd());
+			spawned = spawner.spawn(spec.command(), spec.resolvedEnvironment(), spec.directory(), spec.fd(),
+					options.fdPassing());
 		}
 		catch (IOException ex) {
 			throw new ImsgIoException("cannot start child " + spec.command() + ": " + ex.getMessage(), ex);
 		}
 		ImsgChannel channel;
 		try {
-			channel = new ImsgChannel(new JunixTransport(spawned.parentEnd(), options.fdPassing(), spawned.castFrom()),
-					options, listener, "child " + spawned.pid());
+			channel = new ImsgChannel(spawned.transport(), options, listener, "child " + spawned.pid());
 		}
-		catch (IOException ex) {
+		catch (RuntimeException ex) {
 			spawned.signal(true);
 			throw new ImsgIoException("cannot talk to child " + spawned.pid() + ": " + ex.getMessage(), ex);
 		}

@@ -1,24 +1,23 @@
 package io.github.imsg4j.core;
 
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.SelectionKey;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.Set;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import io.github.imsg4j.core.internal.EventLoop;
+import io.github.imsg4j.core.internal.ListeningSocket;
+import io.github.imsg4j.core.internal.Poller;
 import io.github.imsg4j.core.internal.SafeLog;
-import io.github.imsg4j.core.internal.JunixTransport;
+import io.github.imsg4j.core.internal.SocketLayer;
+import io.github.imsg4j.core.internal.Transport;
 import org.jspecify.annotations.Nullable;
-import org.newsclub.net.unix.AFUNIXServerSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * A listening UNIX socket whose accepted connections become {@link ImsgChannel}s.
@@ -34,7 +33,7 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * still names the socket it created.
  * Accepted channels live on until closed by their owners.
  */
-public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
+public final class ImsgServer implements AutoCloseable {
 
 	private static final System.Logger LOG = System.getLogger(ImsgServer.class.getName());
 
@@ -47,7 +46,7 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 
 	private final @Nullable ImsgAcceptHandler handler;
 
-	private final AFUNIXServerSocketChannel socket;
+	private final ListeningSocket socket;
 
 	private final @Nullable Object fileKey;
 
@@ -60,13 +59,24 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 
 	private volatile boolean open = true;
 
-	/** The descriptor of an inherited socket, which junixsocket's cast channel leaves open: closed on close. */
-	private java.io.@Nullable FileDescriptor castFrom;
+	private Poller.@Nullable Registration key;
 
-	private @Nullable SelectionKey key;
+	/** The loop's view of this server; not the server's own methods, so that they stay out of its public API. */
+	private final EventLoop.Handler readiness = new EventLoop.Handler() {
+
+		@Override
+		public void onReady(int readyOps) {
+			acceptWaiting();
+		}
+
+		@Override
+		public void onInvalid() {
+			// the listening socket was closed
+		}
+	};
 
 	private ImsgServer(Path path, ChannelOptions options, @Nullable ImsgAcceptHandler handler,
-			AFUNIXServerSocketChannel socket, @Nullable Object fileKey, @Nullable Path privateDir) {
+			ListeningSocket socket, @Nullable Object fileKey, @Nullable Path privateDir) {
 		this.path = path;
 		this.privateDir = privateDir;
 		this.options = options;
@@ -123,15 +133,12 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		}
 		SocketFiles.removeLeftovers(path);
 		SocketFiles.removeStaleSocket(path, listen.staleSocket());
-		AFUNIXServerSocketChannel socket = null;
+		ListeningSocket socket = null;
 		try {
-			socket = AFUNIXServerSocketChannel.open();
-			// junixsocket would delete the path on close even if another server has since replaced it; we check first.
-			socket.socket().setDeleteOnClose(false);
+			socket = SocketLayer.get().openListening();
 			Set<PosixFilePermission> mode = (listen.mode() != null) ? listen.mode() : SocketFiles.umaskMode();
 			Path privateDir = SocketFiles.bindPrivately(socket, path, mode, listen.group(), listen.backlog());
 			Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-			socket.configureBlocking(false);
 			return new ImsgServer(path, options, handler, socket, fileKey, privateDir);
 		}
 		catch (IOException | UnsupportedOperationException ex) {
@@ -153,15 +160,11 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 	 */
 	public static ImsgServer inherited(int fd, ChannelOptions options, @Nullable ImsgAcceptHandler handler) {
 		InheritedSockets.UnixSocket info = InheritedSockets.check(fd, true);
-		AFUNIXServerSocketChannel socket = null;
+		ListeningSocket socket = null;
 		try {
-			socket = org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd).as(AFUNIXServerSocketChannel.class);
-			socket.socket().setDeleteOnClose(false);
-			socket.configureBlocking(false);
+			socket = SocketLayer.get().adoptListening(fd);
 			Path path = info.path().isEmpty() ? Path.of("/proc/self/fd/" + fd) : Path.of(info.path());
-			ImsgServer server = new ImsgServer(path, options, handler, socket, null, null);
-			server.castFrom = socket.getFileDescriptor();
-			return server;
+			return new ImsgServer(path, options, handler, socket, null, null);
 		}
 		catch (IOException ex) {
 			ImsgChannel.closeQuietly(socket);
@@ -217,19 +220,22 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 			return;
 		}
 		try {
-			this.key = this.loop.register(this.socket, SelectionKey.OP_ACCEPT, this);
+			this.key = this.loop.register(this.socket, Poller.ACCEPT, this.readiness);
 		}
-		catch (ClosedChannelException ex) {
+		catch (IOException ex) {
 			this.open = false;
 		}
 	}
 
-	@Override
-	public void onReady(SelectionKey k) {
+	private void acceptWaiting() {
+		Poller.Registration k = this.key;
+		if (k == null) {
+			return;
+		}
 		for (int i = 0; i < 64 && this.open; i++) {
-			AFUNIXSocketChannel client;
+			Transport client;
 			try {
-				client = this.socket.accept();
+				client = this.socket.accept(this.options.fdPassing());
 			}
 			catch (IOException ex) {
 				if (!this.open) {
@@ -244,42 +250,21 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 			if (client == null) {
 				return;
 			}
-			if (!serve(client)) {
-				// Accepted, but no descriptor left to set it up (EMFILE at dup): the peer was closed; pause, or every
-				// waiting connection would be accepted and dropped in turn while descriptors stay short.
-				pauseAccepting(k);
-				return;
-			}
+			serve(client);
 		}
 	}
 
-	private void pauseAccepting(SelectionKey k) {
+	private void pauseAccepting(Poller.Registration k) {
 		k.interestOps(0);
 		this.loop.schedule(ACCEPT_BACKOFF_NANOS, () -> {
 			if (this.open && k.isValid()) {
-				k.interestOps(SelectionKey.OP_ACCEPT);
+				k.interestOps(Poller.ACCEPT);
 			}
 		});
 	}
 
-	@Override
-	public void onInvalid(SelectionKey k) {
-		// the listening socket was closed
-	}
-
-	/** Sets up an accepted connection; {@code false} if it had to be dropped for want of resources. */
-	private boolean serve(AFUNIXSocketChannel client) {
-		JunixTransport transport;
-		try {
-			transport = new JunixTransport(client, this.options.fdPassing());
-		}
-		catch (IOException ex) {
-			SafeLog.log(LOG, System.Logger.Level.WARNING,
-					() -> "dropping connection on " + this.path + ": " + ex.getMessage() + "; pausing accepts for 100 ms",
-					null);
-			ImsgChannel.closeQuietly(client);
-			return false;
-		}
+	/** Hands an accepted connection to the queue or the handler. */
+	private void serve(Transport transport) {
 		PeerCredentials peer = transport.peerCredentials();
 		if (this.handler == null) {
 			ImsgChannel channel = new ImsgChannel(transport, this.options, null, this.path.toString());
@@ -289,7 +274,7 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 			if (!this.open && this.accepted.remove(channel)) {
 				channel.abort();
 			}
-			return true;
+			return;
 		}
 		ImsgListener listener;
 		try {
@@ -301,10 +286,9 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		}
 		if (listener == null) {
 			ImsgChannel.closeQuietly(transport);
-			return true;
+			return;
 		}
 		new ImsgChannel(transport, this.options, listener, this.path.toString());
-		return true;
 	}
 
 	/**
@@ -318,9 +302,6 @@ public final class ImsgServer implements AutoCloseable, EventLoop.Handler {
 		}
 		this.open = false;
 		ImsgChannel.closeQuietly(this.socket);
-		if (this.castFrom != null) {
-			Fds.closeQuietly(this.castFrom);
-		}
 		this.loop.execute(() -> {
 			if (this.key != null) {
 				this.key.cancel();

@@ -7,6 +7,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Objects;
 
+import io.github.imsg4j.core.internal.JunixInternals;
+
 /**
  * A file descriptor to send with a message, and who owns it afterwards.
  *
@@ -62,6 +64,7 @@ public final class OutboundFd {
 	public static OutboundFd keepOpen(java.io.Closeable open) {
 		try {
 			FileDescriptor fd;
+			FileDescriptor junix = JunixInternals.descriptorOf(open);
 			if (open instanceof FileInputStream in) {
 				fd = in.getFD();
 			}
@@ -71,8 +74,8 @@ public final class OutboundFd {
 			else if (open instanceof java.io.RandomAccessFile raf) {
 				fd = raf.getFD();
 			}
-			else if (open instanceof org.newsclub.net.unix.FileDescriptorAccess access) {
-				fd = access.getFileDescriptor();
+			else if (junix != null) {
+				fd = junix;
 			}
 			else {
 				throw new IllegalArgumentException("cannot reach the descriptor of a " + open.getClass().getName()

@@ -15,13 +15,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import io.github.imsg4j.core.internal.JunixInternals;
+import io.github.imsg4j.core.internal.ListeningSocket;
 import io.github.imsg4j.core.internal.SafeLog;
+import io.github.imsg4j.core.internal.SocketLayer;
 import org.jspecify.annotations.Nullable;
-import org.newsclub.net.unix.AFUNIXServerSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.ConnectionRefusedSocketException;
 
 /**
  * The rules for a server's socket file, in the order {@link ImsgServer#listen} applies them: the directory must
@@ -123,16 +120,16 @@ final class SocketFiles {
 		if ((mode & S_IFMT) != S_IFSOCK) {
 			throw new ImsgIoException("cannot listen on " + path + ": it exists and is not a socket; not removing it");
 		}
-		try (AFUNIXSocketChannel probe = AFUNIXSocketChannel.open()) {
-			probe.connect(AFUNIXSocketAddress.of(path));
-			throw new ImsgIoException("cannot listen on " + path + ": another server is listening there");
-		}
-		catch (ConnectionRefusedSocketException ex) {
-			// nobody listens: a dead server's socket
+		boolean live;
+		try {
+			live = SocketLayer.get().isListening(path);
 		}
 		catch (IOException ex) {
 			throw new ImsgIoException("cannot listen on " + path + ": a socket is there and cannot be probed ("
 					+ ex.getMessage() + "); it may belong to a live server, so it is not removed", ex);
+		}
+		if (live) {
+			throw new ImsgIoException("cannot listen on " + path + ": another server is listening there");
 		}
 		if (uid != ownUid()) {
 			throw new ImsgIoException("cannot listen on " + path + ": a dead socket of uid " + uid
@@ -158,7 +155,7 @@ final class SocketFiles {
 	 * @return the private directory if it must stay while the server listens (junixsocket's bound-path check
 	 *         could not be turned off), else {@code null}: it is gone already
 	 */
-	static @Nullable Path bindPrivately(AFUNIXServerSocketChannel socket, Path path, Set<PosixFilePermission> mode,
+	static @Nullable Path bindPrivately(ListeningSocket socket, Path path, Set<PosixFilePermission> mode,
 			@Nullable String group, int backlog) throws IOException {
 		Path parent = path.toAbsolutePath().getParent();
 		Path dir = Files.createTempDirectory(parent, ".imsg4j-" + ProcessHandle.current().pid() + "-",
@@ -167,7 +164,7 @@ final class SocketFiles {
 		boolean keep = false;
 		try {
 			if (tmp.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_PATH_BYTES) {
-				socket.bind(AFUNIXSocketAddress.of(tmp), backlog);
+				socket.bind(tmp, backlog);
 			}
 			else {
 				bindThroughDescriptor(socket, dir, backlog);
@@ -179,7 +176,7 @@ final class SocketFiles {
 			}
 			Files.setPosixFilePermissions(tmp, mode);
 			Files.createLink(path, tmp);
-			keep = !JunixInternals.ignoreBoundPath(socket);
+			keep = socket.needsBoundPath();
 			return keep ? dir : null;
 		}
 		finally {
@@ -193,14 +190,13 @@ final class SocketFiles {
 	 * A path too long for {@code sun_path} once the private directory is added: bind through
 	 * {@code /proc/self/fd/N/s}, N a descriptor of the private directory, which is short whatever the path.
 	 */
-	private static void bindThroughDescriptor(AFUNIXServerSocketChannel socket, Path dir, int backlog)
-			throws IOException {
-		if (!JunixInternals.canIgnoreBoundPath()) {
+	private static void bindThroughDescriptor(ListeningSocket socket, Path dir, int backlog) throws IOException {
+		if (!socket.bindsThroughDescriptors()) {
 			throw new IOException("the path is too long to bind in a private directory beside it with this junixsocket ("
 					+ MAX_PATH_BYTES + " bytes at most)");
 		}
 		try (DirectoryStream<Path> open = Files.newDirectoryStream(dir)) {
-			socket.bind(AFUNIXSocketAddress.of(Path.of("/proc/self/fd", descriptorOf(dir), "s")), backlog);
+			socket.bind(Path.of("/proc/self/fd", descriptorOf(dir), "s"), backlog);
 		}
 	}
 
@@ -269,12 +265,8 @@ final class SocketFiles {
 		if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
 			return false; // perhaps a server of an earlier version about to bind: leave it
 		}
-		try (AFUNIXSocketChannel probe = AFUNIXSocketChannel.open()) {
-			probe.connect(AFUNIXSocketAddress.of(socket));
-			return false;
-		}
-		catch (ConnectionRefusedSocketException ex) {
-			return true;
+		try {
+			return !SocketLayer.get().isListening(socket);
 		}
 		catch (IOException ex) {
 			return false;

@@ -86,7 +86,7 @@ class BudgetTest {
 		assertThat(budget.tryReserveFd()).isFalse();
 		budget.releaseFds(1);
 		assertThat(budget.usedFds()).isZero();
-		assertThatThrownBy(() -> new ImsgBudget(0, 1)).hasMessageContaining("at least 1 byte");
+		assertThatThrownBy(() -> new ImsgBudget(0, 1)).hasMessageContaining("at least 1B");
 	}
 
 	@Test

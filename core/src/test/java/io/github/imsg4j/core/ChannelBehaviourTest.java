@@ -189,9 +189,10 @@ class ChannelBehaviourTest {
 				assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("lent");
 			}
 			assertThat(raf.getFD().valid()).as("still the caller's").isTrue();
-			org.newsclub.net.unix.AFUNIXServerSocketChannel socket = org.newsclub.net.unix.AFUNIXServerSocketChannel.open();
-			try (socket) {
-				socket.bind(org.newsclub.net.unix.AFUNIXSocketAddress.inAbstractNamespace("imsg4j-lend-" + System.nanoTime()));
+			try (ImsgServer server = ImsgServer.listen(this.dir.resolve("lend"), ChannelOptions.defaults());
+					org.newsclub.net.unix.AFUNIXSocketChannel socket = org.newsclub.net.unix.AFUNIXSocketChannel
+						.open(org.newsclub.net.unix.AFUNIXSocketAddress.of(server.path()))) {
+				server.accept(WAIT).abort();
 				pair.first().compose(2, 0, 0, OutboundFd.keepOpen(socket));
 				assertThat(pair.first().flush(WAIT)).isTrue();
 				try (Imsg m = pair.second().receive(WAIT)) {
@@ -269,10 +270,7 @@ class ChannelBehaviourTest {
 			.hasMessageContaining("is not a socket; not removing it");
 		assertThat(file).hasContent("keep me");
 		// a stale socket: bound, then its server gone without removing it
-		try (org.newsclub.net.unix.AFUNIXServerSocketChannel dead = org.newsclub.net.unix.AFUNIXServerSocketChannel.open()) {
-			dead.socket().setDeleteOnClose(false);
-			dead.bind(org.newsclub.net.unix.AFUNIXSocketAddress.of(sock));
-		}
+		SocketFilesTest.deadSocket(sock);
 		assertThat(sock).exists();
 		try (ImsgServer replaced = ImsgServer.listen(sock, ChannelOptions.defaults());
 				ImsgChannel c = ImsgChannel.connect(sock, ChannelOptions.defaults());

@@ -169,7 +169,12 @@ class HostileDescriptorsTest {
 
 	@Test
 	void junixsocketsInternalsAreWhereWeReachThem() throws Exception {
-		// Fails on a junixsocket upgrade that moves them: without them a peer's 61st descriptor leaks again.
+		// Fails on a junixsocket upgrade that moves them: without them a peer's 61st descriptor leaks again. Only
+		// where junixsocket is the transport: with the FFM transport loaded, closing a bound junixsocket server
+		// channel takes 5 s and leaves a socket open (junixsocket 2.11.0; never on our code path there).
+		org.junit.jupiter.api.Assumptions.assumeTrue(
+				io.github.imsg4j.core.internal.SocketLayer.get().name().equals("junixsocket"),
+				"junixsocket's internals matter only where it is the transport (this run: FFM)");
 		try (ImsgChannel.Pair pair = ImsgChannel.pair(ChannelOptions.defaults())) {
 			try (AFUNIXSocketChannel probe = AFUNIXSocketChannel.open()) {
 				assertThat(JunixInternals.receiveAllDescriptors(probe)).isTrue();

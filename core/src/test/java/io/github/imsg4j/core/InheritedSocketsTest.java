@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.FileDescriptorCast;
@@ -68,9 +67,14 @@ class InheritedSocketsTest {
 			assertThatThrownBy(() -> ImsgChannel.inherited(n, ChannelOptions.defaults(), null))
 				.hasMessageContaining("descriptor " + n + " is not a socket (it is /dev/null)");
 		}
-		try (AFUNIXServerSocketChannel listening = AFUNIXServerSocketChannel.open()) {
-			listening.bind(AFUNIXSocketAddress.of(this.dir.resolve("l")));
-			int n = FileDescriptorCast.using(listening.getFileDescriptor()).as(Integer.class);
+		Map<String, String> before = OpenFds.listing();
+		try (ImsgServer listening = ImsgServer.listen(this.dir.resolve("l"), ChannelOptions.defaults())) {
+			// the one socket the server opened is its listening socket
+			Map<String, String> now = OpenFds.listing();
+			now.entrySet().removeAll(before.entrySet());
+			now.values().removeIf((target) -> !target.startsWith("socket:"));
+			assertThat(now).hasSize(1);
+			int n = Integer.parseInt(now.keySet().iterator().next());
 			assertThatThrownBy(() -> ImsgChannel.inherited(n, ChannelOptions.defaults(), null))
 				.hasMessageContaining("not connected (it is listening: use ImsgServer.inherited)");
 		}

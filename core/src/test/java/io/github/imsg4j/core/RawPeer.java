@@ -5,9 +5,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-import io.github.imsg4j.core.internal.JunixTransport;
+import io.github.imsg4j.core.internal.ListeningSocket;
+import io.github.imsg4j.core.internal.SocketLayer;
+import io.github.imsg4j.core.internal.Transport;
 import org.jspecify.annotations.Nullable;
-import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
@@ -30,14 +31,23 @@ final class RawPeer implements AutoCloseable {
 
 	/** A blocking raw socket connected to a new channel with {@code options} and {@code listener}. */
 	static RawPeer connect(ChannelOptions options, @Nullable ImsgListener listener) throws IOException {
-		AFUNIXSocketAddress addr = AFUNIXSocketAddress
-			.inAbstractNamespace("imsg4j-raw-" + ProcessHandle.current().pid() + "-" + (++seq) + "-" + System.nanoTime());
-		try (AFUNIXServerSocketChannel server = AFUNIXServerSocketChannel.open()) {
-			server.bind(addr, 1);
-			AFUNIXSocketChannel raw = AFUNIXSocketChannel.open(addr);
-			AFUNIXSocketChannel accepted = server.accept();
-			ImsgChannel ch = new ImsgChannel(new JunixTransport(accepted, options.fdPassing()), options, listener, "raw");
+		// The channel's end is the socket layer's under test (FFM or junixsocket); the raw end is junixsocket's.
+		java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("imsg4j-raw-" + (++seq) + "-");
+		java.nio.file.Path path = dir.resolve("s");
+		try (ListeningSocket server = SocketLayer.get().openListening()) {
+			server.bind(path, 1);
+			AFUNIXSocketChannel raw = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(path));
+			Transport accepted = server.accept(options.fdPassing());
+			if (accepted == null) {
+				raw.close();
+				throw new IOException("the raw peer's connection was not waiting to be accepted");
+			}
+			ImsgChannel ch = new ImsgChannel(accepted, options, listener, "raw");
 			return new RawPeer(raw, ch);
+		}
+		finally {
+			java.nio.file.Files.deleteIfExists(path);
+			java.nio.file.Files.deleteIfExists(dir);
 		}
 	}
 

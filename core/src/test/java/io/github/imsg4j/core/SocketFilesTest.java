@@ -12,8 +12,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.newsclub.net.unix.AFUNIXServerSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -183,10 +181,11 @@ class SocketFilesTest {
 	}
 
 	/** A socket file whose server has closed: connecting to it is refused. */
+	/** A socket file nobody listens on any more, as a server that died leaves it. */
 	static Path deadSocket(Path p) throws IOException {
-		try (AFUNIXServerSocketChannel s = AFUNIXServerSocketChannel.open()) {
-			s.socket().setDeleteOnClose(false);
-			s.bind(AFUNIXSocketAddress.of(p));
+		try (io.github.imsg4j.core.internal.ListeningSocket s = io.github.imsg4j.core.internal.SocketLayer.get()
+			.openListening()) {
+			s.bind(p, 1);
 		}
 		return p;
 	}

@@ -94,6 +94,11 @@ public final class TestJvm {
 		if (Runtime.version().feature() >= 22) {
 			cmd.add("--enable-native-access=ALL-UNNAMED");
 		}
+		// a run with the transport forced forces it in the processes it starts too
+		String transport = System.getProperty(io.github.imsg4j.core.internal.SocketLayer.PROPERTY);
+		if (transport != null) {
+			cmd.add("-D" + io.github.imsg4j.core.internal.SocketLayer.PROPERTY + "=" + transport);
+		}
 		cmd.addAll(List.of("-cp", classPath().stream().map(Path::toString).collect(Collectors.joining(":")),
 				main.getName()));
 		cmd.addAll(List.of(args));

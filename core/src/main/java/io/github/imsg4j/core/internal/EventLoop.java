@@ -4,24 +4,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
-import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.util.Iterator;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import org.newsclub.net.unix.AFUNIXSelectorProvider;
-
 /**
- * One selector thread serving many channels: readiness events, tasks handed in from other threads, and
- * timers. Everything that touches a selection key runs here, so keys need no locking.
- *
- * <p>The selector is junixsocket's, which polls; see docs/architecture.md for why and what it costs.
+ * One thread serving many sockets: readiness events, tasks handed in from other threads, and timers.
+ * Everything that touches a registration runs here, so registrations need no locking. How it waits is its
+ * {@link Poller}'s business: the socket layer's (epoll for the FFM transport, junixsocket's selector otherwise).
  */
 public final class EventLoop implements Executor {
 
@@ -29,23 +21,21 @@ public final class EventLoop implements Executor {
 
 	private static final int MIN_READ_BUFFER = 256 * 1024;
 
-	/** Something that wants readiness events from the loop: the attachment of its selection key. */
+	/** Something that wants readiness events from the loop. */
 	public interface Handler {
 
 		/**
-		 * The key's channel is ready.
+		 * The socket is ready.
 		 *
-		 * @param key the ready key, whose {@code readyOps()} say for what
+		 * @param readyOps for what: {@link Poller#READ}, {@link Poller#WRITE}, {@link Poller#ACCEPT} or'ed
 		 */
-		void onReady(SelectionKey key);
+		void onReady(int readyOps);
 
 		/**
-		 * The key became invalid: cancelled by its owner, or closed by junixsocket's selector on
-		 * {@code POLLHUP}/{@code POLLERR}. In the second case the owner should read what is left and close.
-		 *
-		 * @param key the dead key
+		 * The registration ended behind the owner's back: the peer hung up ({@code POLLHUP}/{@code POLLERR}) and
+		 * the poller dropped the socket. The owner should read what is left and close.
 		 */
-		void onInvalid(SelectionKey key);
+		void onInvalid();
 	}
 
 	private record Timer(long deadline, long seq, Runnable task) implements Comparable<Timer> {
@@ -57,7 +47,7 @@ public final class EventLoop implements Executor {
 		}
 	}
 
-	private final Selector selector;
+	private final Poller poller;
 
 	private final Thread thread;
 
@@ -69,9 +59,6 @@ public final class EventLoop implements Executor {
 	private final PriorityQueue<Timer> timers = new PriorityQueue<>();
 
 	private long timerSeq;
-
-	/** Every key registered here, to find those the selector invalidated behind our back. */
-	private final java.util.ArrayList<SelectionKey> registered = new java.util.ArrayList<>();
 
 	private volatile boolean running = true;
 
@@ -90,10 +77,10 @@ public final class EventLoop implements Executor {
 				io.github.imsg4j.core.ImsgProtocolException.class, io.github.imsg4j.core.ImsgClosedException.class,
 				io.github.imsg4j.core.ImsgFdException.class, io.github.imsg4j.core.Imsg.class, FdRelease.class);
 		try {
-			this.selector = AFUNIXSelectorProvider.provider().openSelector();
+			this.poller = SocketLayer.get().openPoller();
 		}
 		catch (IOException ex) {
-			throw new UncheckedIOException("cannot open a selector for " + name, ex);
+			throw new UncheckedIOException("cannot open a poller for " + name, ex);
 		}
 		this.thread = new Thread(this::run, name);
 		this.thread.setDaemon(true);
@@ -132,7 +119,7 @@ public final class EventLoop implements Executor {
 		}
 		this.tasks.add(task);
 		if (!inLoop() && this.wakeupPending.compareAndSet(false, true)) {
-			this.selector.wakeup();
+			this.poller.wakeup();
 		}
 	}
 
@@ -147,18 +134,16 @@ public final class EventLoop implements Executor {
 	}
 
 	/**
-	 * Registers a channel with this loop's selector. Call on the loop thread.
+	 * Registers a socket with this loop's poller. Call on the loop thread.
 	 *
-	 * @param channel a non-blocking junixsocket channel
-	 * @param ops the initial interest set
+	 * @param socket a {@link Transport} or {@link ListeningSocket} of the socket layer in use
+	 * @param ops the initial interest, {@link Poller#READ}, {@link Poller#WRITE}, {@link Poller#ACCEPT} or'ed
 	 * @param handler who handles its readiness
-	 * @return the key
-	 * @throws ClosedChannelException if the channel was closed meanwhile
+	 * @return the registration
+	 * @throws IOException if the socket was closed meanwhile
 	 */
-	public SelectionKey register(SelectableChannel channel, int ops, Handler handler) throws ClosedChannelException {
-		SelectionKey key = channel.register(this.selector, ops, handler);
-		this.registered.add(key);
-		return key;
+	public Poller.Registration register(Object socket, int ops, Handler handler) throws IOException {
+		return this.poller.register(socket, ops, handler);
 	}
 
 	/**
@@ -178,7 +163,7 @@ public final class EventLoop implements Executor {
 	/** Stops the loop; channels still registered are left to their owners, who should close them first. */
 	public void shutdown() {
 		this.running = false;
-		this.selector.wakeup();
+		this.poller.wakeup();
 	}
 
 	private void run() {
@@ -189,19 +174,8 @@ public final class EventLoop implements Executor {
 				// check, so that a task added after the check finds it clear and wakes us; set again while the loop
 				// is awake, so that tasks handed in meanwhile cost no wake-up write (they run at the end of the turn).
 				this.wakeupPending.set(false);
-				if (!this.tasks.isEmpty()) {
-					this.selector.selectNow();
-				}
-				else if (timeout < 0) {
-					this.selector.select();
-				}
-				else {
-					this.selector.select(Math.max(1, timeout));
-				}
+				this.poller.poll(!this.tasks.isEmpty() ? 0 : (timeout < 0) ? -1 : Math.max(1, timeout));
 				this.wakeupPending.set(true);
-				processSelectedKeys();
-				// O(keys) per turn, as junixsocket's selector already is (it rebuilds its pollfd array each time).
-				processInvalidatedKeys();
 				runTasks();
 			}
 			catch (ClosedSelectorException ex) {
@@ -218,45 +192,12 @@ public final class EventLoop implements Executor {
 			}
 		}
 		try {
-			this.selector.close();
+			this.poller.close();
 		}
 		catch (IOException ex) {
 			// the loop is gone either way
 		}
 		runTasks();
-	}
-
-	private void processSelectedKeys() {
-		Iterator<SelectionKey> it = this.selector.selectedKeys().iterator();
-		while (it.hasNext()) {
-			SelectionKey key = it.next();
-			it.remove();
-			if (!key.isValid()) {
-				continue;
-			}
-			try {
-				((Handler) key.attachment()).onReady(key);
-			}
-			catch (Throwable ex) {
-				SafeLog.log(LOG, System.Logger.Level.ERROR, () -> "handler failed on " + key.channel(), ex);
-			}
-		}
-	}
-
-	/** Tells handlers whose keys died (cancelled by their owner, or closed by the selector on a hang-up). */
-	private void processInvalidatedKeys() {
-		for (int i = this.registered.size() - 1; i >= 0; i--) {
-			SelectionKey key = this.registered.get(i);
-			if (!key.isValid()) {
-				this.registered.remove(i);
-				try {
-					((Handler) key.attachment()).onInvalid(key);
-				}
-				catch (Throwable ex) {
-					SafeLog.log(LOG, System.Logger.Level.ERROR, () -> "handler failed on hang-up of " + key.channel(), ex);
-				}
-			}
-		}
 	}
 
 	private void runTasks() {

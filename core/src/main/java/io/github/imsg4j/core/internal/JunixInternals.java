@@ -151,4 +151,37 @@ public final class JunixInternals {
 			return false;
 		}
 	}
+
+	/**
+	 * The descriptor of a junixsocket channel or socket, for {@code OutboundFd.keepOpen}.
+	 *
+	 * @param open anything closeable
+	 * @return its descriptor if it is junixsocket's, else {@code null}
+	 * @throws java.io.IOException when it has none
+	 */
+	public static java.io.@Nullable FileDescriptor descriptorOf(Object open) throws java.io.IOException {
+		return (open instanceof org.newsclub.net.unix.FileDescriptorAccess access) ? access.getFileDescriptor() : null;
+	}
+
+	/**
+	 * A descriptor's number, through junixsocket's JNI helper: the JDK has no public way.
+	 *
+	 * @param fd an open descriptor
+	 * @return its number
+	 * @throws java.io.IOException when it is not valid
+	 */
+	public static int numberOf(java.io.FileDescriptor fd) throws java.io.IOException {
+		return org.newsclub.net.unix.FileDescriptorCast.using(fd).as(Integer.class);
+	}
+
+	/**
+	 * An object for a descriptor number, through junixsocket's JNI helper: the JDK has no public way.
+	 *
+	 * @param fd an open descriptor's number
+	 * @return a {@code FileDescriptor} for it
+	 * @throws java.io.IOException when it cannot be made
+	 */
+	public static java.io.FileDescriptor objectOf(int fd) throws java.io.IOException {
+		return org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd).as(java.io.FileDescriptor.class);
+	}
 }

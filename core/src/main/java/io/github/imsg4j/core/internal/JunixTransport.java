@@ -23,7 +23,7 @@ import org.newsclub.net.unix.FileDescriptorCast;
  * {@link Fds#close} also unregisters it). And a descriptor set for sending
  * rides only on the next write syscall, even one that writes nothing: it is set right before each write.
  */
-public final class JunixTransport implements Transport {
+final class JunixTransport implements Transport {
 
 	private static final FileDescriptor[] NONE = new FileDescriptor[0];
 
@@ -43,7 +43,7 @@ public final class JunixTransport implements Transport {
 	 * @param receiveFds whether to accept descriptors; when off, the kernel discards any that arrive
 	 * @throws IOException when the credentials cannot be read or the channel configured
 	 */
-	public JunixTransport(AFUNIXSocketChannel channel, boolean receiveFds) throws IOException {
+	JunixTransport(AFUNIXSocketChannel channel, boolean receiveFds) throws IOException {
 		this(channel, receiveFds, null);
 	}
 
@@ -56,7 +56,7 @@ public final class JunixTransport implements Transport {
 	 * @param castFrom the descriptor the channel was cast from, or {@code null} for a channel junixsocket made
 	 * @throws IOException when the credentials cannot be read or the channel configured
 	 */
-	public JunixTransport(AFUNIXSocketChannel channel, boolean receiveFds, @Nullable FileDescriptor castFrom)
+	JunixTransport(AFUNIXSocketChannel channel, boolean receiveFds, @Nullable FileDescriptor castFrom)
 			throws IOException {
 		this.channel = channel;
 		this.castFrom = castFrom;
@@ -139,8 +139,7 @@ public final class JunixTransport implements Transport {
 		return this.credentials;
 	}
 
-	@Override
-	public SelectableChannel selectable() {
+	SelectableChannel selectable() {
 		return this.channel;
 	}
 

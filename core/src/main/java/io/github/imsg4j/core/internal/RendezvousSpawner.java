@@ -1,8 +1,6 @@
 package io.github.imsg4j.core.internal;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -13,9 +11,6 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.imsg4j.core.ChildExit;
 import org.jspecify.annotations.Nullable;
-import org.newsclub.net.unix.AFUNIXServerSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * The fallback {@link Spawner} for JDKs without the foreign-function API: the child is started with
@@ -36,8 +31,8 @@ public final class RendezvousSpawner implements Spawner {
 	}
 
 	@Override
-	public Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd)
-			throws IOException {
+	public Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd,
+			boolean receiveFds) throws IOException {
 		Path dir = Files.createTempDirectory("imsg4j-child-",
 				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 		// traversable, not listable: the name below is the only way in, and the pid check the only way through
@@ -45,8 +40,8 @@ public final class RendezvousSpawner implements Spawner {
 		byte[] random = new byte[16];
 		new java.security.SecureRandom().nextBytes(random);
 		Path sock = dir.resolve(java.util.HexFormat.of().formatHex(random));
-		try (AFUNIXServerSocketChannel server = AFUNIXServerSocketChannel.open()) {
-			server.bind(AFUNIXSocketAddress.of(sock), 1);
+		try (ListeningSocket server = SocketLayer.get().openListening()) {
+			server.bind(sock, 1);
 			ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
 			builder.environment().clear();
 			builder.environment().putAll(environment);
@@ -55,7 +50,7 @@ public final class RendezvousSpawner implements Spawner {
 				builder.directory(directory.toFile());
 			}
 			Process process = builder.start();
-			AFUNIXSocketChannel child = acceptFrom(server, process);
+			Transport child = acceptFrom(server, process, receiveFds);
 			return new Child(process, child);
 		}
 		finally {
@@ -64,28 +59,31 @@ public final class RendezvousSpawner implements Spawner {
 		}
 	}
 
-	/** Accepts the child's connection, closing any other; fails when the child exits or takes too long. */
-	private static AFUNIXSocketChannel acceptFrom(AFUNIXServerSocketChannel server, Process process) throws IOException {
-		server.socket().setSoTimeout(100);
+	/**
+	 * Accepts the child's connection, closing any other; fails when the child exits or takes too long. The
+	 * listening socket is non-blocking: between tries the thread waits on the child's exit, at most 10 ms.
+	 */
+	private static Transport acceptFrom(ListeningSocket server, Process process, boolean receiveFds) throws IOException {
 		long deadline = System.nanoTime() + CONNECT_NANOS;
 		while (true) {
-			AFUNIXSocketChannel c;
-			try {
-				c = server.accept();
-			}
-			catch (SocketTimeoutException ex) {
-				c = null;
-			}
+			Transport c = server.accept(receiveFds);
 			if (c != null) {
-				if (c.getPeerCredentials().getPid() == process.pid()) {
+				if (c.peerCredentials().pid() == process.pid()) {
 					return c;
 				}
 				c.close(); // not the child's: someone who guessed the name, or a process of the child's
 				continue;
 			}
-			if (!process.isAlive()) {
-				throw new IOException("the child (pid " + process.pid() + ") exited with status " + process.exitValue()
-						+ " before it connected to " + RENDEZVOUS_VARIABLE);
+			try {
+				if (process.waitFor(10, TimeUnit.MILLISECONDS)) {
+					throw new IOException("the child (pid " + process.pid() + ") exited with status "
+							+ process.exitValue() + " before it connected to " + RENDEZVOUS_VARIABLE);
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				process.destroyForcibly();
+				throw new IOException("interrupted while waiting for the child (pid " + process.pid() + ") to connect");
 			}
 			if (System.nanoTime() > deadline) {
 				process.destroyForcibly();
@@ -99,11 +97,11 @@ public final class RendezvousSpawner implements Spawner {
 
 		private final Process process;
 
-		private final AFUNIXSocketChannel socket;
+		private final Transport socket;
 
 		private final CompletableFuture<ChildExit> exit;
 
-		Child(Process process, AFUNIXSocketChannel socket) {
+		Child(Process process, Transport socket) {
 			this.process = process;
 			this.socket = socket;
 			// The JDK reaps its own children; it reports death by signal N as status 128 + N, like a shell.
@@ -119,13 +117,8 @@ public final class RendezvousSpawner implements Spawner {
 		}
 
 		@Override
-		public AFUNIXSocketChannel parentEnd() {
+		public Transport transport() {
 			return this.socket;
-		}
-
-		@Override
-		public @Nullable FileDescriptor castFrom() {
-			return null;
 		}
 
 		@Override

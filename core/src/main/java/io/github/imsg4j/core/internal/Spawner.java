@@ -1,6 +1,5 @@
 package io.github.imsg4j.core.internal;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 
 import io.github.imsg4j.core.ChildExit;
 import org.jspecify.annotations.Nullable;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * Starts a child process connected to this one by a fresh socket: the seam between the two ways a JDK can do
@@ -35,11 +33,12 @@ public interface Spawner {
 	 * @param environment the child's whole environment
 	 * @param directory its working directory, or {@code null} for this process's
 	 * @param fd the descriptor the child finds its socket at (at least 3)
+	 * @param receiveFds whether this process's end accepts descriptors
 	 * @return the running child
 	 * @throws IOException when it cannot be started or does not connect
 	 */
-	Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd)
-			throws IOException;
+	Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd,
+			boolean receiveFds) throws IOException;
 
 	/**
 	 * @return how children are started and given their socket, for logs and docs
@@ -55,14 +54,10 @@ public interface Spawner {
 		long pid();
 
 		/**
-		 * @return this process's end of the socket, connected to the child
+		 * @return this process's end of the socket, connected to the child, a transport of the
+		 *         {@link SocketLayer} in use; the caller owns it
 		 */
-		AFUNIXSocketChannel parentEnd();
-
-		/**
-		 * @return the descriptor {@link #parentEnd()} was cast from, which its channel leaves open, or {@code null}
-		 */
-		@Nullable FileDescriptor castFrom();
+		Transport transport();
 
 		/**
 		 * @return completes once the child has ended and been reaped

@@ -4,14 +4,14 @@ import java.io.Closeable;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectableChannel;
 
 import io.github.imsg4j.core.PeerCredentials;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The little the core needs of a connected UNIX stream socket, so that the socket library (junixsocket today)
- * stays behind one class. All calls are non-blocking once the transport is registered with an event loop.
+ * The little the core needs of a connected UNIX stream socket, so that the socket library stays behind its
+ * {@link SocketLayer}. All calls are non-blocking; the transport is registered with an event loop of the same
+ * layer.
  */
 public interface Transport extends Closeable {
 
@@ -61,11 +61,4 @@ public interface Transport extends Closeable {
 	 * @return pid, uid, gid and groups of the peer
 	 */
 	PeerCredentials peerCredentials();
-
-	/**
-	 * The channel to register with this transport's kind of selector.
-	 *
-	 * @return the selectable channel
-	 */
-	SelectableChannel selectable();
 }

@@ -18,10 +18,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import io.github.imsg4j.core.ChildExit;
+import io.github.imsg4j.core.internal.SocketLayer;
 import io.github.imsg4j.core.internal.Spawner;
+import io.github.imsg4j.core.internal.Transport;
 import org.jspecify.annotations.Nullable;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.FileDescriptorCast;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -147,8 +147,8 @@ public final class PosixSpawner implements Spawner {
 	}
 
 	@Override
-	public Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd)
-			throws IOException {
+	public Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd,
+			boolean receiveFds) throws IOException {
 		if (command.isEmpty()) {
 			throw new IOException("no command to run");
 		}
@@ -170,9 +170,18 @@ public final class PosixSpawner implements Spawner {
 					child = moved;
 				}
 				long pid = spawn(arena, command, environment, directory, child, fd);
+				Transport end;
+				try {
+					end = SocketLayer.get().adopt(parent, receiveFds);
+				}
+				catch (IOException | RuntimeException ex) {
+					// no channel to the child: kill it and reap it here (parent is closed below)
+					int ignored = (int) KILL.invokeExact((int) pid, SIGKILL);
+					ignored = (int) WAITPID.invokeExact(state, (int) pid, arena.allocate(JAVA_INT), 0);
+					throw ex;
+				}
 				started = true;
-				AFUNIXSocketChannel channel = FileDescriptorCast.unsafeUsing(parent).as(AFUNIXSocketChannel.class);
-				return new Child(pid, channel, channel.getFileDescriptor());
+				return new Child(pid, end);
 			}
 			finally {
 				int ignored = (int) CLOSE.invokeExact(child);
@@ -252,16 +261,13 @@ public final class PosixSpawner implements Spawner {
 
 		private final long pid;
 
-		private final AFUNIXSocketChannel socket;
+		private final Transport parent;
 
 		private final CompletableFuture<ChildExit> exit = new CompletableFuture<>();
 
-		private final FileDescriptor castFrom;
-
-		Child(long pid, AFUNIXSocketChannel socket, FileDescriptor castFrom) {
+		Child(long pid, Transport parent) {
 			this.pid = pid;
-			this.socket = socket;
-			this.castFrom = castFrom;
+			this.parent = parent;
 			Thread reaper = new Thread(this::reap, "imsg4j-reaper-" + pid);
 			reaper.setDaemon(true);
 			reaper.start();
@@ -298,13 +304,8 @@ public final class PosixSpawner implements Spawner {
 		}
 
 		@Override
-		public AFUNIXSocketChannel parentEnd() {
-			return this.socket;
-		}
-
-		@Override
-		public @Nullable FileDescriptor castFrom() {
-			return this.castFrom;
+		public Transport transport() {
+			return this.parent;
 		}
 
 		@Override

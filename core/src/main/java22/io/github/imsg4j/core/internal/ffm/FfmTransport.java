@@ -1,0 +1,303 @@
+package io.github.imsg4j.core.internal.ffm;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import io.github.imsg4j.core.Fds;
+import io.github.imsg4j.core.PeerCredentials;
+import io.github.imsg4j.core.internal.Transport;
+import org.jspecify.annotations.Nullable;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A connected {@code AF_UNIX} stream socket read and written with {@code recvmsg(2)}/{@code sendmsg(2)} through
+ * the foreign-function API. The control buffer holds {@code CMSG_SPACE(253 * sizeof(int))}, everything one
+ * {@code sendmsg} can carry, so the kernel never truncates it ({@code MSG_CTRUNC}, which would leave installed
+ * descriptors nobody knows of); received descriptors are close-on-exec ({@code MSG_CMSG_CLOEXEC}) and are plain
+ * numbers, registered nowhere, until the channel asks for them.
+ */
+final class FfmTransport implements Transport {
+
+	private static final FileDescriptor[] NONE = new FileDescriptor[0];
+
+	private final int fd;
+
+	private final boolean receiveFds;
+
+	private final PeerCredentials credentials;
+
+	/** The object the descriptor was adopted through, closed through it in the end; {@code null} when it is ours. */
+	private final @Nullable FileDescriptor adoptedFrom;
+
+	/** Descriptors of the last read, not yet taken. Loop thread only. */
+	private int[] received = new int[4];
+
+	private int receivedCount;
+
+	private volatile boolean closed;
+
+	FfmTransport(int fd, boolean receiveFds, @Nullable FileDescriptor adoptedFrom) throws IOException {
+		this.fd = fd;
+		this.receiveFds = receiveFds;
+		this.adoptedFrom = adoptedFrom;
+		this.credentials = peerCredentials(fd);
+	}
+
+	int fd() {
+		return this.fd;
+	}
+
+	@Override
+	public int read(ByteBuffer dst) throws IOException {
+		int remaining = dst.remaining();
+		if (remaining == 0) {
+			return 0;
+		}
+		Scratch s = Scratch.get();
+		boolean direct = dst.isDirect();
+		MemorySegment target = direct ? MemorySegment.ofBuffer(dst) : s.bounce(remaining);
+		s.iovec.set(ADDRESS, 0, target);
+		s.iovec.set(JAVA_LONG, 8, remaining);
+		MemorySegment msg = s.msghdr;
+		if (this.receiveFds) {
+			msg.set(ADDRESS, Posix.MSG_CONTROL, s.control);
+			msg.set(JAVA_LONG, Posix.MSG_CONTROLLEN, Posix.CONTROL_SPACE);
+		}
+		else {
+			// no control buffer: the kernel closes whatever descriptors arrive (imsgbuf_allow_fdpass off)
+			msg.set(ADDRESS, Posix.MSG_CONTROL, MemorySegment.NULL);
+			msg.set(JAVA_LONG, Posix.MSG_CONTROLLEN, 0);
+		}
+		msg.set(JAVA_INT, Posix.MSG_FLAGS, 0);
+		long n;
+		try {
+			do {
+				n = (long) Posix.RECVMSG.invokeExact(s.state, this.fd, msg, Posix.MSG_CMSG_CLOEXEC);
+			}
+			while (n < 0 && Posix.errno(s.state) == Posix.EINTR);
+		}
+		catch (Throwable ex) {
+			throw new IOException("recvmsg failed: " + ex, ex);
+		}
+		if (n < 0) {
+			int errno = Posix.errno(s.state);
+			if (errno == Posix.EAGAIN) {
+				return 0;
+			}
+			throw Posix.failure("recvmsg", errno);
+		}
+		if (this.receiveFds) {
+			collectDescriptors(s);
+		}
+		// Without a control buffer the kernel discards arriving descriptors and says MSG_CTRUNC: nothing was installed.
+		if (this.receiveFds && (msg.get(JAVA_INT, Posix.MSG_FLAGS) & Posix.MSG_CTRUNC) != 0) {
+			closeReceived();
+			throw new IOException("recvmsg: control data truncated (MSG_CTRUNC)");
+		}
+		if (n == 0) {
+			return -1;
+		}
+		if (!direct) {
+			MemorySegment.copy(target, JAVA_BYTE, 0, dst.array(), dst.arrayOffset() + dst.position(), (int) n);
+		}
+		dst.position(dst.position() + (int) n);
+		return (int) n;
+	}
+
+	/** Every {@code SCM_RIGHTS} descriptor of the control data the kernel returned. */
+	private void collectDescriptors(Scratch s) {
+		long length = s.msghdr.get(JAVA_LONG, Posix.MSG_CONTROLLEN);
+		long at = 0;
+		while (at + Posix.CMSG_HEADER <= length) {
+			long cmsgLen = s.control.get(JAVA_LONG, at);
+			if (cmsgLen < Posix.CMSG_HEADER || at + cmsgLen > length) {
+				break;
+			}
+			int level = s.control.get(JAVA_INT, at + 8);
+			int type = s.control.get(JAVA_INT, at + 12);
+			if (level == Posix.SOL_SOCKET && type == Posix.SCM_RIGHTS) {
+				int count = (int) ((cmsgLen - Posix.CMSG_HEADER) / 4);
+				for (int i = 0; i < count; i++) {
+					if (this.receivedCount == this.received.length) {
+						this.received = Arrays.copyOf(this.received, this.received.length * 2);
+					}
+					this.received[this.receivedCount++] = s.control.get(JAVA_INT, at + Posix.CMSG_HEADER + 4L * i);
+				}
+			}
+			at += (cmsgLen + 7) & ~7L;
+		}
+	}
+
+	@Override
+	public FileDescriptor[] takeReceivedFds() {
+		int count = this.receivedCount;
+		if (count == 0) {
+			return NONE;
+		}
+		this.receivedCount = 0;
+		FileDescriptor[] out = new FileDescriptor[count];
+		for (int i = 0; i < count; i++) {
+			try {
+				out[i] = FfmSocketLayer.objectOf(this.received[i]);
+			}
+			catch (IOException | RuntimeException ex) {
+				// no object for it: it cannot be handed on, so it is closed, as are those after it
+				for (int j = i; j < count; j++) {
+					FfmSocketLayer.closeNumber(this.received[j]);
+				}
+				return Arrays.copyOf(out, i);
+			}
+		}
+		return out;
+	}
+
+	/** Nothing to detach: the descriptor is registered nowhere, so closing the socket leaves it alone. */
+	@Override
+	public FileDescriptor detach(FileDescriptor received) {
+		return received;
+	}
+
+	@Override
+	public int write(ByteBuffer src, @Nullable FileDescriptor fd) throws IOException {
+		int remaining = src.remaining();
+		Scratch s = Scratch.get();
+		boolean direct = src.isDirect();
+		MemorySegment source;
+		if (direct) {
+			source = MemorySegment.ofBuffer(src);
+		}
+		else {
+			source = s.bounce(remaining);
+			MemorySegment.copy(src.array(), src.arrayOffset() + src.position(), source, JAVA_BYTE, 0, remaining);
+		}
+		s.iovec.set(ADDRESS, 0, source);
+		s.iovec.set(JAVA_LONG, 8, remaining);
+		MemorySegment msg = s.msghdr;
+		if (fd != null) {
+			s.control.set(JAVA_LONG, 0, Posix.CMSG_HEADER + 4);
+			s.control.set(JAVA_INT, 8, Posix.SOL_SOCKET);
+			s.control.set(JAVA_INT, 12, Posix.SCM_RIGHTS);
+			s.control.set(JAVA_INT, Posix.CMSG_HEADER, FfmSocketLayer.numberOf(fd));
+			msg.set(ADDRESS, Posix.MSG_CONTROL, s.control);
+			msg.set(JAVA_LONG, Posix.MSG_CONTROLLEN, Posix.CMSG_HEADER + 8);
+		}
+		else {
+			msg.set(ADDRESS, Posix.MSG_CONTROL, MemorySegment.NULL);
+			msg.set(JAVA_LONG, Posix.MSG_CONTROLLEN, 0);
+		}
+		msg.set(JAVA_INT, Posix.MSG_FLAGS, 0);
+		long n;
+		try {
+			do {
+				n = (long) Posix.SENDMSG.invokeExact(s.state, this.fd, msg, Posix.MSG_NOSIGNAL | Posix.MSG_DONTWAIT);
+			}
+			while (n < 0 && Posix.errno(s.state) == Posix.EINTR);
+		}
+		catch (Throwable ex) {
+			throw new IOException("sendmsg failed: " + ex, ex);
+		}
+		if (n < 0) {
+			int errno = Posix.errno(s.state);
+			if (errno == Posix.EAGAIN) {
+				return 0;
+			}
+			throw Posix.failure("sendmsg", errno);
+		}
+		src.position(src.position() + (int) n);
+		return (int) n;
+	}
+
+	@Override
+	public PeerCredentials peerCredentials() {
+		return this.credentials;
+	}
+
+	@Override
+	public void close() throws IOException {
+		if (this.closed) {
+			return;
+		}
+		this.closed = true;
+		closeReceived();
+		if (this.adoptedFrom != null) {
+			Fds.closeQuietly(this.adoptedFrom);
+		}
+		else {
+			FfmSocketLayer.closeNumber(this.fd);
+		}
+	}
+
+	private void closeReceived() {
+		for (int i = 0; i < this.receivedCount; i++) {
+			FfmSocketLayer.closeNumber(this.received[i]);
+		}
+		this.receivedCount = 0;
+	}
+
+	/** {@code SO_PEERCRED} and, where the kernel has it (4.13+), {@code SO_PEERGROUPS}. */
+	static PeerCredentials peerCredentials(int fd) throws IOException {
+		Scratch s = Scratch.get();
+		MemorySegment len = s.small.asSlice(0, 4);
+		MemorySegment cred = s.small.asSlice(8, 12);
+		len.set(JAVA_INT, 0, 12);
+		int rc;
+		try {
+			rc = (int) Posix.GETSOCKOPT.invokeExact(s.state, fd, Posix.SOL_SOCKET, Posix.SO_PEERCRED, cred, len);
+		}
+		catch (Throwable ex) {
+			throw new IOException("getsockopt failed: " + ex, ex);
+		}
+		if (rc != 0) {
+			throw Posix.failure("getsockopt(SO_PEERCRED)", Posix.errno(s.state));
+		}
+		long pid = cred.get(JAVA_INT, 0);
+		long uid = Integer.toUnsignedLong(cred.get(JAVA_INT, 4));
+		long gid = Integer.toUnsignedLong(cred.get(JAVA_INT, 8));
+		List<Long> groups = new ArrayList<>();
+		groups.add(gid);
+		for (long g : supplementaryGroups(fd)) {
+			if (g != gid) {
+				groups.add(g);
+			}
+		}
+		return new PeerCredentials(pid, uid, gid, groups);
+	}
+
+	private static long[] supplementaryGroups(int fd) {
+		try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+			MemorySegment state = Posix.newState(arena);
+			MemorySegment len = arena.allocate(JAVA_INT);
+			int size = 64;
+			for (int attempt = 0; attempt < 2; attempt++) {
+				MemorySegment gids = arena.allocate(4L * size, 4);
+				len.set(JAVA_INT, 0, 4 * size);
+				int rc = (int) Posix.GETSOCKOPT.invokeExact(state, fd, Posix.SOL_SOCKET, Posix.SO_PEERGROUPS, gids, len);
+				if (rc == 0) {
+					int count = len.get(JAVA_INT, 0) / 4;
+					long[] out = new long[count];
+					for (int i = 0; i < count; i++) {
+						out[i] = Integer.toUnsignedLong(gids.getAtIndex(JAVA_INT, i));
+					}
+					return out;
+				}
+				if (Posix.errno(state) != Posix.ERANGE) {
+					return new long[0]; // no SO_PEERGROUPS (kernel < 4.13): the primary gid alone
+				}
+				size = Math.max(size * 2, len.get(JAVA_INT, 0) / 4);
+			}
+		}
+		catch (Throwable ex) {
+			// leave the groups to the primary gid
+		}
+		return new long[0];
+	}
+}
