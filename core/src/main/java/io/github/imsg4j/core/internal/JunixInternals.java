@@ -47,9 +47,15 @@ public final class JunixInternals {
 
 	private static final @Nullable MethodHandle SERVER_INODE;
 
+	private static final @Nullable MethodHandle GET_FD;
+
+	private static final @Nullable MethodHandle INIT_FD;
+
 	static {
 		SET_ANCILLARY_BUFFER = ancillaryBufferSetter();
 		SERVER_INODE = serverInodeGetter();
+		GET_FD = nativeFdAccessor("getFD", java.io.FileDescriptor.class);
+		INIT_FD = nativeFdAccessor("initFD", java.io.FileDescriptor.class, int.class);
 	}
 
 	private JunixInternals() {
@@ -171,6 +177,18 @@ public final class JunixInternals {
 	 * @throws java.io.IOException when it is not valid
 	 */
 	public static int numberOf(java.io.FileDescriptor fd) throws java.io.IOException {
+		MethodHandle get = GET_FD;
+		if (get != null) {
+			try {
+				return (int) get.invokeExact(fd);
+			}
+			catch (java.io.IOException | RuntimeException | Error ex) {
+				throw ex;
+			}
+			catch (Throwable ex) {
+				throw new java.io.IOException(ex);
+			}
+		}
 		return org.newsclub.net.unix.FileDescriptorCast.using(fd).as(Integer.class);
 	}
 
@@ -182,6 +200,44 @@ public final class JunixInternals {
 	 * @throws java.io.IOException when it cannot be made
 	 */
 	public static java.io.FileDescriptor objectOf(int fd) throws java.io.IOException {
+		MethodHandle init = INIT_FD;
+		if (init != null) {
+			java.io.FileDescriptor object = new java.io.FileDescriptor();
+			try {
+				init.invokeExact(object, fd);
+			}
+			catch (java.io.IOException | RuntimeException | Error ex) {
+				throw ex;
+			}
+			catch (Throwable ex) {
+				throw new java.io.IOException(ex);
+			}
+			return object;
+		}
 		return org.newsclub.net.unix.FileDescriptorCast.unsafeUsing(fd).as(java.io.FileDescriptor.class);
+	}
+
+	/**
+	 * @return whether {@link #numberOf} and {@link #objectOf} take the one-JNI-call path
+	 */
+	public static boolean directDescriptorAccess() {
+		return GET_FD != null && INIT_FD != null;
+	}
+
+	/**
+	 * {@code NativeUnixSocket.getFD}/{@code initFD}: one JNI call each, where {@code FileDescriptorCast} first
+	 * probes the descriptor's type with {@code fcntl} and {@code getsockname} (two system calls per descriptor).
+	 */
+	private static @Nullable MethodHandle nativeFdAccessor(String name, Class<?>... parameters) {
+		try {
+			Method m = Class.forName("org.newsclub.net.unix.NativeUnixSocket").getDeclaredMethod(name, parameters);
+			m.setAccessible(true);
+			return MethodHandles.lookup().unreflect(m);
+		}
+		catch (ReflectiveOperationException | RuntimeException | LinkageError ex) {
+			SafeLog.log(LOG, System.Logger.Level.DEBUG, () -> "junixsocket's " + name + " is not reachable (" + ex
+					+ "): descriptor numbers go through FileDescriptorCast", null);
+			return null;
+		}
 	}
 }
