@@ -6,6 +6,9 @@
 #    GC (jcmd) and its thread and descriptor counts, before and with them; heap growth per connection.
 # 2. CLIENTS active connections (default 1000) each sending N DATA messages of 64 bytes (default 10000) at once,
 #    checked against the server's DONE totals; aggregate rate, and the server's threads afterwards.
+# 3. Ping latency (PING/PONG round trips, one client) with only that client connected, and again while the IDLE
+#    connections are held: with epoll (the FFM transport) idle connections should cost a turn nothing.
+# JAVA_OPTS is given to every JVM (e.g. -Dimsg4j.transport=junixsocket).
 # "before" is taken after a first small exchange, so that threads started lazily are counted in it. Servers and
 # clients run under `ulimit -n 20000` (the machines' hard limit). Needs a JDK and Maven.
 set -euo pipefail
@@ -16,6 +19,12 @@ n=${3:-10000}
 [ -f cli/target/imsg4j-cli.jar ] || mvn -B -q -ntp -pl cli -am package -DskipTests
 [ -d bench/target/classes ] || mvn -B -q -ntp -pl bench -am install -DskipTests
 cp="bench/target/classes:$(mvn -q -ntp -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
+# every JVM below, however started, takes JAVA_OPTS (the JVM notes it on stderr)
+[ -n "${JAVA_OPTS:-}" ] && export JAVA_TOOL_OPTIONS="$JAVA_OPTS"
+ping() { # SOCK -> p50 p99 of 20,000 round trips by a warm client
+  java -jar cli/target/imsg4j-cli.jar bench ping --warmup 20000 "$1" 20000 64 |
+    awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "p50_us") a = kv[2]; if (kv[1] == "p99_us") b = kv[2] } } END { print a, b }'
+}
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
@@ -39,6 +48,7 @@ for kind in core spring; do
   # A first small exchange starts what starts lazily (event loops, handler threads), so "before" counts them.
   java -cp "$cp" io.github.imsg4j.bench.ManyClients active "$sock" 4 100 64 > /dev/null
   read -r h0 t0 f0 < <(state "$spid")
+  read -r p50a p99a < <(ping "$sock")
 
   mkfifo "$tmp/hold"
   bash -c 'ulimit -n 20000 && exec java -Xmx1g -cp "$0" io.github.imsg4j.bench.ManyClients idle "$1" "$2"' \
@@ -47,6 +57,7 @@ for kind in core spring; do
   exec 9> "$tmp/hold"
   until grep -q '^idle connections=' "$tmp/idle.out" 2>/dev/null; do sleep 0.5; kill -0 "$cpid"; done
   read -r h1 t1 f1 < <(state "$spid")
+  read -r p50b p99b < <(ping "$sock")
   exec 9>&-
   wait "$cpid" || true
   rm -f "$tmp/hold"
@@ -54,6 +65,9 @@ for kind in core spring; do
   awk -v k="$kind" -v n="$idle" -v h0="$h0" -v h1="$h1" -v t0="$t0" -v t1="$t1" -v f0="$f0" -v f1="$f1" 'BEGIN {
     printf "server=%s idle_connections=%d heap_before_kib=%d heap_with_kib=%d heap_per_conn_kib=%.2f threads_before=%d threads_with=%d fds_before=%d fds_with=%d\n",
       k, n, h0, h1, (h1 - h0) / n, t0, t1, f0, f1 }'
+  awk -v k="$kind" -v n="$idle" -v a50="$p50a" -v a99="$p99a" -v b50="$p50b" -v b99="$p99b" 'BEGIN {
+    printf "server=%s ping_alone_p50_us=%s ping_alone_p99_us=%s ping_with_%d_idle_p50_us=%s p99_us=%s p99_ratio=%.2f\n",
+      k, a50, a99, n, b50, b99, (a99 > 0) ? b99 / a99 : 0 }'
 
   line=$(bash -c 'ulimit -n 20000 && exec java -Xmx2g -cp "$0" io.github.imsg4j.bench.ManyClients active "$1" "$2" "$3" 64' \
     "$cp" "$sock" "$clients" "$n")
