@@ -301,11 +301,13 @@ public final class ImsgServer implements AutoCloseable {
 			return;
 		}
 		this.open = false;
-		ImsgChannel.closeQuietly(this.socket);
+		// Closed on the loop, which alone accepts on it: closed here, its number could be reused for another
+		// descriptor before the loop's next accept4. Runs at once if the loop has stopped.
 		this.loop.execute(() -> {
 			if (this.key != null) {
 				this.key.cancel();
 			}
+			ImsgChannel.closeQuietly(this.socket);
 		});
 		try {
 			BasicFileAttributes attrs = Files.readAttributes(this.path, BasicFileAttributes.class,
