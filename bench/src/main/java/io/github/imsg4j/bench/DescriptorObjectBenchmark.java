@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * probe: {@code fcntl} and {@code getsockname}), junixsocket's native {@code initFD}/{@code getFD} reached by
  * reflection (what the core uses), and, as the floor of the {@code dup2}-onto-a-JDK-descriptor way, the
  * {@code open} and {@code close} of {@code /dev/null} through {@link FileInputStream} that it would need besides
- * its {@code dup2}. The descriptor is a socket, as received descriptors in imsg daemons often are.
+ * its {@code dup2}. The descriptor is a socket, as received descriptors in imsg daemons often are. It reaches into
+ * {@code core.internal} on purpose, to measure the core's own helpers; the bench module is not an API user.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
