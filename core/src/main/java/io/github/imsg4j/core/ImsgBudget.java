@@ -3,6 +3,8 @@ package io.github.imsg4j.core;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -10,8 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * What all the connections sharing it may hold together, on top of each connection's own limits: bytes queued
  * in either direction (messages waiting to be written to a peer, received messages waiting for a handler or for
  * {@link ImsgChannel#receive}) and received descriptors not yet taken or closed. Per-connection limits stop one
- * peer; this stops many peers together from exhausting the heap or the descriptor table. The connection whose
- * reservation would go over the budget is closed, not the process and not the other connections.
+ * peer; this stops many peers together from exhausting the heap or the descriptor table. When a message to be
+ * sent does not fit, the connection that holds the most queued bytes is closed (the peers that filled the budget
+ * by not reading are the ones cut off, not a well-behaved client that asks while it is full), and if that is the
+ * asking connection itself, it is; never the process.
  *
  * <p>Channels use {@link #shared()} unless {@link ChannelOptions#budget()} names another. Thread-safe and
  * lock-free.
@@ -28,6 +32,9 @@ public final class ImsgBudget {
 	private final AtomicLong bytes = new AtomicLong();
 
 	private final AtomicInteger fds = new AtomicInteger();
+
+	/** Channels that may hold bytes of this budget, so that the one holding the most can be found when it is full. */
+	private final Set<ImsgChannel> holders = ConcurrentHashMap.newKeySet();
 
 	/**
 	 * @param maxBytes the most bytes queued across the connections sharing this budget; at least 1
@@ -152,6 +159,40 @@ public final class ImsgBudget {
 		if (n != 0) {
 			this.fds.addAndGet(-n);
 		}
+	}
+
+	void track(ImsgChannel channel) {
+		this.holders.add(channel);
+	}
+
+	void untrack(ImsgChannel channel) {
+		this.holders.remove(channel);
+	}
+
+	/**
+	 * The budget is full and {@code asker} could not queue a message: closes the channel that holds the most
+	 * queued bytes if that is another one holding more than {@code asker}. O(channels), on this rare path only.
+	 *
+	 * @return whether one was closed (its bytes are given back by then)
+	 */
+	boolean evictLargestBut(ImsgChannel asker) {
+		ImsgChannel largest = null;
+		long most = asker.budgetedBytes();
+		for (ImsgChannel c : this.holders) {
+			long held = c.budgetedBytes();
+			if (c != asker && held > most) {
+				largest = c;
+				most = held;
+			}
+		}
+		if (largest == null) {
+			return false;
+		}
+		long held = most;
+		largest.evict(new ImsgLimitException(largest.name() + ": messages queued across connections are at the shared "
+				+ this + "; closing this connection, which holds the most of it (" + held
+				+ " bytes) and does not read what is sent to it"));
+		return true;
 	}
 
 	@Override

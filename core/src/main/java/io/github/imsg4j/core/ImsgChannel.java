@@ -174,6 +174,7 @@ public final class ImsgChannel implements AutoCloseable {
 		this.id = IDS.incrementAndGet();
 		this.origin = origin;
 		this.budget = options.effectiveBudget();
+		this.budget.track(this);
 		this.warnings = options.effectiveLogLimiter().connection();
 		this.decoder = new FrameDecoder(this, options.wireFormat(), options.maxMessageSize(), this.warnings);
 		this.listener = listener;
@@ -517,28 +518,37 @@ public final class ImsgChannel implements AutoCloseable {
 					+ " bytes (header included) exceeds the channel's maximum of " + this.options.maxMessageSize());
 		}
 		boolean wasEmpty = false;
-		boolean overBudget = false;
-		this.lock.lock();
-		try {
-			ensureOpen();
-			awaitRoom(len, fd != null, waitNanos);
-			if (this.budget.tryReserveBytes(len)) {
-				this.budgetedWriteBytes += len;
-				wasEmpty = this.queue.isEmpty(); // a write in flight always leaves bytes queued until it completes
-				int headerPid = (pid == 0) ? OWN_PID : pid;
-				if (single != null) {
-					this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, single);
+		boolean overBudget = true;
+		while (overBudget) {
+			overBudget = false;
+			this.lock.lock();
+			try {
+				ensureOpen();
+				awaitRoom(len, fd != null, waitNanos);
+				if (this.budget.tryReserveBytes(len)) {
+					this.budgetedWriteBytes += len;
+					wasEmpty = this.queue.isEmpty(); // a write in flight always leaves bytes queued until it completes
+					int headerPid = (pid == 0) ? OWN_PID : pid;
+					if (single != null) {
+						this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, single);
+					}
+					else {
+						this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, parts);
+					}
 				}
 				else {
-					this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, parts);
+					overBudget = true;
 				}
 			}
-			else {
-				overBudget = true;
+			finally {
+				this.lock.unlock();
 			}
-		}
-		finally {
-			this.lock.unlock();
+			// Full: the connection holding the most gives its bytes back, unless that is this one; again until the
+			// message fits (each round closes one connection). Outside this channel's lock: closing the other takes
+			// that one's.
+			if (!overBudget || !this.budget.evictLargestBut(this)) {
+				break;
+			}
 		}
 		if (overBudget) {
 			ImsgLimitException over = new ImsgLimitException(name() + ": messages queued across connections are at the "
@@ -977,7 +987,11 @@ public final class ImsgChannel implements AutoCloseable {
 		}
 		LinkedBlockingQueue<Object> in = this.inbox;
 		if (in != null) {
-			if (!reserveInboxBytes(message)) {
+			boolean reserved = reserveInboxBytes(message);
+			while (!reserved && this.budget.evictLargestBut(this)) {
+				reserved = reserveInboxBytes(message);
+			}
+			if (!reserved) {
 				message.close();
 				fail(new ImsgLimitException(name() + ": received messages queued across connections are at the shared "
 						+ this.budget + "; closing this connection, whose message went over it"));
@@ -1109,6 +1123,37 @@ public final class ImsgChannel implements AutoCloseable {
 		closeNow(null, false);
 	}
 
+	/**
+	 * Bytes this channel holds of its budget, queued to write and waiting for {@link #receive}. Takes each lock
+	 * briefly: called from another connection's thread, which holds none of its own then.
+	 */
+	long budgetedBytes() {
+		long held;
+		this.lock.lock();
+		try {
+			held = this.budgetedWriteBytes;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		LinkedBlockingQueue<Object> in = this.inbox;
+		if (in != null) {
+			synchronized (in) {
+				held += this.inboxBytes;
+			}
+		}
+		return held;
+	}
+
+	/**
+	 * Closed by the shared budget, as the connection holding the most of it: what it holds is dropped at once
+	 * (queued writes and messages waiting for {@link #receive}), so that the asker finds room.
+	 */
+	void evict(ImsgLimitException why) {
+		this.warnings.log(LOG, System.Logger.Level.WARNING, why::getMessage, null);
+		closeNow(why, true);
+	}
+
 	private void fail(Throwable cause) {
 		if (this.state != CLOSED) {
 			SafeLog.log(LOG, System.Logger.Level.DEBUG, () -> name() + " failed: " + cause.getMessage(), null);
@@ -1209,6 +1254,7 @@ public final class ImsgChannel implements AutoCloseable {
 			}
 			in.add(END);
 		}
+		untrackOnceEmpty();
 		if (this.listener != null) {
 			try {
 				this.listener.onClose(this, cause);
@@ -1307,6 +1353,17 @@ public final class ImsgChannel implements AutoCloseable {
 			this.inboxBytes -= size;
 		}
 		this.budget.releaseBytes(size);
+		untrackOnceEmpty();
+	}
+
+	/**
+	 * A closed channel leaves the budget's holders once it holds nothing: until then (messages still waiting for
+	 * {@link #receive}) the budget may still evict it to make room.
+	 */
+	private void untrackOnceEmpty() {
+		if (this.state == CLOSED && budgetedBytes() == 0) {
+			this.budget.untrack(this);
+		}
 	}
 
 	/** Closes every queued message; keeps the end marker if it was there. */

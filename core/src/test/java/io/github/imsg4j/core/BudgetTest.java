@@ -54,6 +54,35 @@ class BudgetTest {
 		assertThat(budget.usedFds()).isZero();
 	}
 
+	/**
+	 * The budget is full of what one connection queued for a peer that does not read, and another connection,
+	 * which holds nothing, asks for room: the one holding the most is closed and the asker is served, rather
+	 * than the asker being cut off for the other's sake.
+	 */
+	@Test
+	void aFullBudgetClosesTheConnectionHoldingTheMostNotTheOneAsking() throws Exception {
+		ImsgBudget budget = new ImsgBudget(64 * 1024, 8);
+		ChannelOptions options = ChannelOptions.defaults().withBudget(budget);
+		try (ImsgChannel.Pair hog = ImsgChannel.pair(options); ImsgChannel.Pair good = ImsgChannel.pair(options)) {
+			hog.second().pauseReadingAsync().get(10, java.util.concurrent.TimeUnit.SECONDS);
+			ByteBuffer kilobyte = ByteBuffer.allocate(1024);
+			// The kernel's socket buffers take the first few hundred kilobytes; then the hog's queue fills the budget.
+			while (budget.usedBytes() < 60 * 1024) {
+				hog.first().tryCompose(1, 0, 0, null, kilobyte.duplicate());
+			}
+			good.first().send(2, new byte[8 * 1024]);
+			try (Imsg m = good.second().receive(WAIT)) {
+				assertThat(m).as("the connection that asked is served").isNotNull();
+				assertThat(m.length()).isEqualTo(8 * 1024);
+			}
+			// whichever end of the hog held more (the sender's queue, or the paused receiver's inbox) was cut off
+			java.util.concurrent.CompletableFuture.anyOf(failure(hog.first()), failure(hog.second()))
+				.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+			assertThat(good.first().isOpen()).isTrue();
+		}
+		assertThat(budget.usedBytes()).isZero();
+	}
+
 	private static java.util.concurrent.CompletableFuture<?> failure(ImsgChannel ch) {
 		java.util.concurrent.CompletableFuture<Object> f = new java.util.concurrent.CompletableFuture<>();
 		ch.closeFuture().whenComplete((v, e) -> {

@@ -5,12 +5,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -41,16 +39,6 @@ public final class PosixSpawner implements Spawner {
 
 	private static final SymbolLookup LIBC = LINKER.defaultLookup();
 
-	private static final Errno ERRNO = new Errno();
-
-	private static final int AF_UNIX = 1;
-
-	private static final int SOCK_STREAM = 1;
-
-	private static final int SOCK_CLOEXEC = 0x80000;
-
-	private static final int F_DUPFD_CLOEXEC = 1030;
-
 	private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
 
 	private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -59,19 +47,8 @@ public final class PosixSpawner implements Spawner {
 
 	private static final int SIGKILL = 9;
 
-	private static final int EINTR = 4;
-
 	/** Opaque glibc types, allocated generously: posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128. */
 	private static final long OPAQUE = 1024;
-
-	private static final MethodHandle SOCKETPAIR = errnoDowncall("socketpair",
-			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-
-	private static final MethodHandle FCNTL = LINKER.downcallHandle(find("fcntl"),
-			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-
-	private static final MethodHandle CLOSE = LINKER.downcallHandle(find("close"),
-			FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
 	private static final MethodHandle FA_INIT = intOf("posix_spawn_file_actions_init", ADDRESS);
 
@@ -109,18 +86,6 @@ public final class PosixSpawner implements Spawner {
 	private static final MethodHandle KILL = LINKER.downcallHandle(find("kill"),
 			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
-	/** The {@code errno} captured after a call, read from the capture segment. */
-	private static final class Errno {
-
-		final MemoryLayout layout = Linker.Option.captureStateLayout();
-
-		final VarHandle errno = this.layout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-
-		int get(MemorySegment state) {
-			return (int) this.errno.get(state, 0L);
-		}
-	}
-
 	/**
 	 * Fails at construction when this JDK or C library lacks something, so that {@link Spawner#best()} falls back.
 	 */
@@ -153,11 +118,12 @@ public final class PosixSpawner implements Spawner {
 			throw new IOException("no command to run");
 		}
 		try (Arena arena = Arena.ofConfined()) {
-			MemorySegment state = arena.allocate(ERRNO.layout);
+			MemorySegment state = Posix.newState(arena);
 			MemorySegment pair = arena.allocate(JAVA_INT, 2);
-			int rc = (int) SOCKETPAIR.invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+			int rc = (int) Posix.SOCKETPAIR.invokeExact(state, Posix.AF_UNIX, Posix.SOCK_STREAM | Posix.SOCK_CLOEXEC, 0,
+					pair);
 			if (rc != 0) {
-				throw new IOException("socketpair failed: errno " + ERRNO.get(state));
+				throw new IOException("socketpair failed: errno " + Posix.errno(state));
 			}
 			int parent = pair.getAtIndex(JAVA_INT, 0);
 			int child = pair.getAtIndex(JAVA_INT, 1);
@@ -165,8 +131,8 @@ public final class PosixSpawner implements Spawner {
 			try {
 				if (child == fd) {
 					// dup2(fd, fd) would keep close-on-exec: move it out of the way first
-					int moved = (int) FCNTL.invokeExact(child, F_DUPFD_CLOEXEC, fd + 1);
-					int ignored = (int) CLOSE.invokeExact(child);
+					int moved = (int) Posix.FCNTL.invokeExact(state, child, Posix.F_DUPFD_CLOEXEC, fd + 1);
+					int ignored = (int) Posix.CLOSE.invokeExact(state, child);
 					child = moved;
 				}
 				long pid = spawn(arena, command, environment, directory, child, fd);
@@ -184,9 +150,9 @@ public final class PosixSpawner implements Spawner {
 				return new Child(pid, end);
 			}
 			finally {
-				int ignored = (int) CLOSE.invokeExact(child);
+				int ignored = (int) Posix.CLOSE.invokeExact(state, child);
 				if (!started) {
-					ignored = (int) CLOSE.invokeExact(parent);
+					ignored = (int) Posix.CLOSE.invokeExact(state, parent);
 				}
 			}
 		}
@@ -276,7 +242,7 @@ public final class PosixSpawner implements Spawner {
 		/** Blocks in waitpid until the child ends: reaping it, so that no zombie remains. */
 		private void reap() {
 			try (Arena arena = Arena.ofConfined()) {
-				MemorySegment state = arena.allocate(ERRNO.layout);
+				MemorySegment state = Posix.newState(arena);
 				MemorySegment status = arena.allocate(JAVA_INT);
 				while (true) {
 					int rc = (int) WAITPID.invokeExact(state, (int) this.pid, status, 0);
@@ -286,9 +252,9 @@ public final class PosixSpawner implements Spawner {
 						this.exit.complete((signal == 0) ? new ChildExit((s >> 8) & 0xff, 0) : new ChildExit(-1, signal));
 						return;
 					}
-					if (rc == -1 && ERRNO.get(state) != EINTR) {
+					if (rc == -1 && Posix.errno(state) != Posix.EINTR) {
 						this.exit.completeExceptionally(new IOException("waitpid(" + this.pid + ") failed: errno "
-								+ ERRNO.get(state)));
+								+ Posix.errno(state)));
 						return;
 					}
 				}
