@@ -170,8 +170,9 @@ public final class ImsgBudget {
 	}
 
 	/**
-	 * The budget is full and {@code asker} could not queue a message: closes the channel that holds the most
-	 * queued bytes if that is another one holding more than {@code asker}. O(channels), on this rare path only.
+	 * The budget is full and {@code asker} could not queue a message: closes the channel that holds the most bytes
+	 * it can give back at once if that is another one holding more than {@code asker}. What it held is then
+	 * zero, so a caller that retries until this returns {@code false} ends. O(channels), on this rare path only.
 	 *
 	 * @return whether one was closed (its bytes are given back by then)
 	 */
@@ -179,8 +180,11 @@ public final class ImsgBudget {
 		ImsgChannel largest = null;
 		long most = asker.budgetedBytes();
 		for (ImsgChannel c : this.holders) {
-			long held = c.budgetedBytes();
-			if (c != asker && held > most) {
+			if (c == asker) {
+				continue;
+			}
+			long held = c.evictableBytes();
+			if (held > most) {
 				largest = c;
 				most = held;
 			}

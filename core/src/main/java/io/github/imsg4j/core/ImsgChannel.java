@@ -1146,6 +1146,23 @@ public final class ImsgChannel implements AutoCloseable {
 	}
 
 	/**
+	 * What closing this channel would give back to the budget at once: everything it holds while open; once
+	 * closed, only messages waiting for {@link #receive} (a write in flight keeps its bytes until it completes).
+	 */
+	long evictableBytes() {
+		if (this.state != CLOSED) {
+			return budgetedBytes();
+		}
+		LinkedBlockingQueue<Object> in = this.inbox;
+		if (in == null) {
+			return 0;
+		}
+		synchronized (in) {
+			return this.inboxBytes;
+		}
+	}
+
+	/**
 	 * Closed by the shared budget, as the connection holding the most of it: what it holds is dropped at once
 	 * (queued writes and messages waiting for {@link #receive}), so that the asker finds room.
 	 */
@@ -1357,11 +1374,11 @@ public final class ImsgChannel implements AutoCloseable {
 	}
 
 	/**
-	 * A closed channel leaves the budget's holders once it holds nothing: until then (messages still waiting for
-	 * {@link #receive}) the budget may still evict it to make room.
+	 * A closed channel leaves the budget's holders once it has nothing left to give back: until then (messages
+	 * still waiting for {@link #receive}) the budget may still evict it to make room.
 	 */
 	private void untrackOnceEmpty() {
-		if (this.state == CLOSED && budgetedBytes() == 0) {
+		if (this.state == CLOSED && evictableBytes() == 0) {
 			this.budget.untrack(this);
 		}
 	}
