@@ -70,8 +70,15 @@ class BudgetTest {
 			hog.second().pauseReadingAsync().get(10, java.util.concurrent.TimeUnit.SECONDS);
 			ByteBuffer kilobyte = ByteBuffer.allocate(1024);
 			// The kernel's socket buffers take the first few hundred kilobytes; then the hog's queue fills the budget.
-			while (budget.usedBytes() < 60 * 1024) {
+			// Full means it stays full after writing what the socket takes now (flush() on this thread).
+			while (true) {
 				hog.first().tryCompose(1, 0, 0, null, kilobyte.duplicate());
+				if (budget.usedBytes() >= 60 * 1024) {
+					hog.first().flush();
+					if (budget.usedBytes() >= 60 * 1024) {
+						break;
+					}
+				}
 			}
 			good.first().send(2, new byte[8 * 1024]);
 			try (Imsg m = good.second().receive(WAIT)) {
@@ -96,10 +103,11 @@ class BudgetTest {
 		return f;
 	}
 
+	/** Takes everything up to the end of a closed channel: messages may still be on their way in. */
 	private static void drain(ImsgChannel ch) {
 		try {
 			Imsg m;
-			while ((m = ch.receive(Duration.ofMillis(1))) != null) {
+			while ((m = ch.receive(WAIT)) != null) {
 				m.close();
 			}
 		}
