@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.imsg4j.core.Fds;
 import org.jspecify.annotations.Nullable;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
@@ -135,12 +136,6 @@ final class JunixSocketLayer implements SocketLayer {
 	}
 
 	@Override
-	public int duplicate(int fd) throws IOException {
-		return FileDescriptorCast.duplicating(FileDescriptorCast.unsafeUsing(fd).as(FileDescriptor.class))
-			.as(Integer.class);
-	}
-
-	@Override
 	public FileDescriptor object(int fd) throws IOException {
 		return FileDescriptorCast.unsafeUsing(fd).as(FileDescriptor.class);
 	}
@@ -211,7 +206,7 @@ final class JunixSocketLayer implements SocketLayer {
 			}
 			finally {
 				if (this.castFrom != null) {
-					closeQuietly(() -> new java.io.FileInputStream(this.castFrom).close());
+					Fds.closeQuietly(this.castFrom);
 				}
 			}
 		}

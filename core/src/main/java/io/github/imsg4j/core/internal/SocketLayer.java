@@ -104,15 +104,6 @@ public interface SocketLayer {
 	int number(FileDescriptor fd) throws IOException;
 
 	/**
-	 * {@code fcntl(F_DUPFD_CLOEXEC)}: a second descriptor for the same open socket or file.
-	 *
-	 * @param fd an open descriptor's number
-	 * @return the copy's number, owned by the caller
-	 * @throws IOException when none is left (EMFILE)
-	 */
-	int duplicate(int fd) throws IOException;
-
-	/**
 	 * A descriptor object for a number this process owns, which it then owns.
 	 *
 	 * @param fd the number

@@ -153,22 +153,6 @@ public final class FfmSocketLayer implements SocketLayer {
 	}
 
 	@Override
-	public int duplicate(int fd) throws IOException {
-		Scratch s = Scratch.get();
-		int copy;
-		try {
-			copy = (int) Posix.FCNTL.invokeExact(s.state, fd, Posix.F_DUPFD_CLOEXEC, 0);
-		}
-		catch (Throwable ex) {
-			throw rethrow(ex);
-		}
-		if (copy < 0) {
-			throw Posix.failure("fcntl(F_DUPFD_CLOEXEC) on descriptor " + fd, Posix.errno(s.state));
-		}
-		return copy;
-	}
-
-	@Override
 	public FileDescriptor object(int fd) throws IOException {
 		return objectOf(fd);
 	}

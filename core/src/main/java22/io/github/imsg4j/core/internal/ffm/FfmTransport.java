@@ -89,11 +89,8 @@ final class FfmTransport implements Transport {
 			throw new IOException("recvmsg failed: " + ex, ex);
 		}
 		if (n < 0) {
-			int errno = Posix.errno(s.state);
-			if (errno == Posix.EAGAIN) {
-				return 0;
-			}
-			throw Posix.failure("recvmsg", errno);
+			failUnlessNotReady("recvmsg", s);
+			return 0;
 		}
 		if (this.receiveFds) {
 			collectDescriptors(s);
@@ -206,14 +203,19 @@ final class FfmTransport implements Transport {
 			throw new IOException("sendmsg failed: " + ex, ex);
 		}
 		if (n < 0) {
-			int errno = Posix.errno(s.state);
-			if (errno == Posix.EAGAIN) {
-				return 0;
-			}
-			throw Posix.failure("sendmsg", errno);
+			failUnlessNotReady("sendmsg", s);
+			return 0;
 		}
 		src.position(src.position() + (int) n);
 		return (int) n;
+	}
+
+	/** After a failed {@code recvmsg}/{@code sendmsg}: {@code EAGAIN} (nothing now) returns, anything else throws. */
+	private static void failUnlessNotReady(String call, Scratch s) throws IOException {
+		int errno = Posix.errno(s.state);
+		if (errno != Posix.EAGAIN) {
+			throw Posix.failure(call, errno);
+		}
 	}
 
 	@Override
