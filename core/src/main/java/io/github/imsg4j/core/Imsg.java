@@ -50,11 +50,11 @@ public final class Imsg implements AutoCloseable {
 	private final Cleaner.@Nullable Cleanable cleanable;
 
 	/**
-	 * The channel whose socket still has {@link #fd} registered (junixsocket closes such descriptors with the
-	 * socket), or {@code null} once the descriptor is independent. {@link #takeFd()} detaches it first; a
+	 * The received descriptors of the connection whose socket still has {@link #fd} registered (junixsocket closes
+	 * such descriptors with the socket), or {@code null} once the descriptor is independent. {@link #takeFd()} detaches it first; a
 	 * message closed without taking its descriptor never pays for that. Guarded by {@code this}.
 	 */
-	private @Nullable ImsgChannel attachedTo;
+	private @Nullable ReceivedFds attachedTo;
 
 	/**
 	 * Creates a message. Channels create them as they decode; tests and forwarding code may too.
@@ -220,7 +220,7 @@ public final class Imsg implements AutoCloseable {
 	 */
 	public FileDescriptor takeFd() {
 		FileDescriptor taken;
-		ImsgChannel attached;
+		ReceivedFds attached;
 		synchronized (this) {
 			taken = (this.fd != NO_FD) ? this.fd.getAndSet(null) : null;
 			attached = this.attachedTo;
@@ -263,7 +263,7 @@ public final class Imsg implements AutoCloseable {
 		if (this.fd == NO_FD) {
 			return;
 		}
-		ImsgChannel attached;
+		ReceivedFds attached;
 		synchronized (this) {
 			FileDescriptor left = this.fd.getAndSet(null);
 			if (left != null) {
@@ -274,7 +274,7 @@ public final class Imsg implements AutoCloseable {
 			this.attachedTo = null;
 		}
 		if (attached != null) {
-			attached.forget(this);
+			attached.release(this);
 		}
 		if (this.cleanable != null) {
 			this.cleanable.clean();
@@ -282,8 +282,8 @@ public final class Imsg implements AutoCloseable {
 	}
 
 	/** The channel delivers a message whose descriptor its socket still has registered. */
-	synchronized void attachTo(ImsgChannel channel) {
-		this.attachedTo = channel;
+	synchronized void attachTo(ReceivedFds holder) {
+		this.attachedTo = holder;
 	}
 
 	/**
@@ -292,7 +292,7 @@ public final class Imsg implements AutoCloseable {
 	 */
 	void detachBeforeSocketCloses() {
 		synchronized (this) {
-			ImsgChannel attached = this.attachedTo;
+			ReceivedFds attached = this.attachedTo;
 			this.attachedTo = null;
 			FileDescriptor raw = (this.fd != NO_FD) ? this.fd.get() : null;
 			if (attached == null || raw == null) {
