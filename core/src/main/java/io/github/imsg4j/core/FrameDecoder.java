@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.function.Consumer;
 
+import io.github.imsg4j.core.internal.SocketLayer;
 import io.github.imsg4j.core.internal.Transport;
 import org.jspecify.annotations.Nullable;
 
@@ -146,7 +147,7 @@ final class FrameDecoder {
 				this.fds.addLast(new ReceivedFd(fd, from, to));
 			}
 			else {
-				Fds.closeQuietly(fd);
+				SocketLayer.get().closeOwn(fd);
 			}
 		}
 	}
@@ -200,7 +201,7 @@ final class FrameDecoder {
 			boolean claims = this.wire.claimsFd(heap, at);
 			FileDescriptor fd = claims ? claim(this.base + at) : null;
 			sink.accept(new Imsg(this.origin, heap.getInt(at), heap.getInt(at + 8), heap.getInt(at + 12), shared,
-					at + WireFormat.HEADER_SIZE, len - WireFormat.HEADER_SIZE, claims, fd));
+					at + WireFormat.HEADER_SIZE, len - WireFormat.HEADER_SIZE, claims, fd, true));
 			at += len;
 		}
 	}
@@ -233,7 +234,7 @@ final class FrameDecoder {
 				continue;
 			}
 			this.warnings.log(LOG, System.Logger.Level.WARNING, unclaimedMessage(r), null);
-			Fds.closeQuietly(r.fd());
+			SocketLayer.get().closeOwn(r.fd());
 		}
 		if (keep != null) {
 			this.fds.addFirst(keep);
@@ -253,7 +254,7 @@ final class FrameDecoder {
 	void dispose() {
 		ReceivedFd r;
 		while ((r = this.fds.pollFirst()) != null) {
-			Fds.closeQuietly(r.fd());
+			SocketLayer.get().closeOwn(r.fd());
 		}
 		this.partial = null;
 	}

@@ -5,6 +5,7 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.github.imsg4j.core.internal.SocketLayer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,6 +50,9 @@ public final class Imsg implements AutoCloseable {
 
 	private final Cleaner.@Nullable Cleanable cleanable;
 
+	/** The descriptor came from the socket layer (see the decoder's constructor). */
+	private final boolean received;
+
 	/**
 	 * The received descriptors of the connection whose socket still has {@link #fd} registered (junixsocket closes
 	 * such descriptors with the socket), or {@code null} once the descriptor is independent. {@link #takeFd()} detaches it first; a
@@ -69,7 +73,8 @@ public final class Imsg implements AutoCloseable {
 	 */
 	public Imsg(String origin, int type, int peerid, int pid, ByteBuffer payload, boolean claimsFd,
 			@Nullable FileDescriptor fd) {
-		this(origin, type, peerid, pid, payload.slice().asReadOnlyBuffer(), 0, payload.remaining(), claimsFd, fd);
+		this(origin, type, peerid, pid, payload.slice().asReadOnlyBuffer(), 0, payload.remaining(), claimsFd, fd,
+				false);
 	}
 
 	/**
@@ -77,9 +82,12 @@ public final class Imsg implements AutoCloseable {
 	 * buffer that many messages of one read share. No view is made until {@link #payload()} asks for one, so that
 	 * a message costs one small object (and an {@link AtomicReference} and a {@link Cleaner} registration only
 	 * when it carries a descriptor).
+	 *
+	 * @param received whether {@code fd} came from the socket layer, which then closes it directly (no JDK cleaner
+	 *        is registered for such descriptors); {@code false} for one the application made
 	 */
 	Imsg(Object origin, int type, int peerid, int pid, ByteBuffer data, int offset, int length, boolean claimsFd,
-			@Nullable FileDescriptor fd) {
+			@Nullable FileDescriptor fd, boolean received) {
 		this.origin = origin;
 		this.type = type;
 		this.peerid = peerid;
@@ -92,11 +100,13 @@ public final class Imsg implements AutoCloseable {
 		if (fd != null) {
 			this.fd = new AtomicReference<>(fd);
 			// A safety net only: a message dropped without close() still gives its descriptor back to the system.
-			this.cleanable = CLEANER.register(this, new CloseUntaken(this.fd));
+			this.cleanable = CLEANER.register(this, new CloseUntaken(this.fd, received));
+			this.received = received;
 		}
 		else {
 			this.fd = NO_FD;
 			this.cleanable = null;
+			this.received = false;
 		}
 	}
 
@@ -267,8 +277,8 @@ public final class Imsg implements AutoCloseable {
 		synchronized (this) {
 			FileDescriptor left = this.fd.getAndSet(null);
 			if (left != null) {
-				// Fds.close also unregisters it from junixsocket's socket: no detaching needed to close it.
-				Fds.closeQuietly(left);
+				// Also unregisters it from junixsocket's socket: no detaching needed to close it.
+				closeFd(left, this.received);
 			}
 			attached = this.attachedTo;
 			this.attachedTo = null;
@@ -322,14 +332,23 @@ public final class Imsg implements AutoCloseable {
 	}
 
 	/** Closes a descriptor nobody took; holds no reference to the message. */
-	private record CloseUntaken(AtomicReference<@Nullable FileDescriptor> fd) implements Runnable {
+	private record CloseUntaken(AtomicReference<@Nullable FileDescriptor> fd, boolean received) implements Runnable {
 
 		@Override
 		public void run() {
 			FileDescriptor left = this.fd.getAndSet(null);
 			if (left != null) {
-				Fds.closeQuietly(left);
+				closeFd(left, this.received);
 			}
+		}
+	}
+
+	private static void closeFd(FileDescriptor fd, boolean received) {
+		if (received) {
+			SocketLayer.get().closeOwn(fd);
+		}
+		else {
+			Fds.closeQuietly(fd);
 		}
 	}
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 import io.github.imsg4j.core.internal.JunixInternals;
+import io.github.imsg4j.core.internal.SocketLayer;
 
 /**
  * A file descriptor to send with a message, and who owns it afterwards.
@@ -24,9 +25,13 @@ public final class OutboundFd {
 
 	private final boolean closeAfterSend;
 
-	private OutboundFd(FileDescriptor fd, boolean closeAfterSend) {
+	/** Opened by {@link #openReadOnly}: no JDK cleaner is registered for it, so the socket layer closes it directly. */
+	private final boolean openedHere;
+
+	private OutboundFd(FileDescriptor fd, boolean closeAfterSend, boolean openedHere) {
 		this.fd = Objects.requireNonNull(fd, "fd");
 		this.closeAfterSend = closeAfterSend;
+		this.openedHere = openedHere;
 	}
 
 	/**
@@ -36,7 +41,7 @@ public final class OutboundFd {
 	 * @return the descriptor, owned by the channel from the moment the message is queued
 	 */
 	public static OutboundFd transfer(FileDescriptor fd) {
-		return new OutboundFd(fd, true);
+		return new OutboundFd(fd, true, false);
 	}
 
 	/**
@@ -47,7 +52,7 @@ public final class OutboundFd {
 	 * @return the descriptor, still owned by the caller
 	 */
 	public static OutboundFd keepOpen(FileDescriptor fd) {
-		return new OutboundFd(fd, false);
+		return new OutboundFd(fd, false, false);
 	}
 
 	/**
@@ -93,7 +98,9 @@ public final class OutboundFd {
 	}
 
 	/**
-	 * Opens a file read-only and transfers the new descriptor to the channel.
+	 * Opens a file read-only (close-on-exec) and transfers the new descriptor to the channel. On the FFM transport
+	 * this is one {@code open(2)}, and the descriptor is closed after sending with one {@code close(2)}: several
+	 * microseconds less per descriptor than a {@code FileInputStream} and {@link #transfer}.
 	 *
 	 * @param path the file to open
 	 * @return the new descriptor, owned by the channel once the message is queued
@@ -101,7 +108,7 @@ public final class OutboundFd {
 	 */
 	public static OutboundFd openReadOnly(Path path) {
 		try {
-			return transfer(new FileInputStream(path.toFile()).getFD());
+			return new OutboundFd(SocketLayer.get().openReadOnly(path), true, true);
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("cannot open " + path + " to send its descriptor", ex);
@@ -124,5 +131,15 @@ public final class OutboundFd {
 	 */
 	public boolean closeAfterSend() {
 		return this.closeAfterSend;
+	}
+
+	/**
+	 * Whether imsg4j opened the descriptor itself ({@link #openReadOnly}), so that the JDK has no cleaner
+	 * registered for it and the socket layer may close it directly.
+	 *
+	 * @return {@code true} only for {@link #openReadOnly}
+	 */
+	public boolean openedHere() {
+		return this.openedHere;
 	}
 }

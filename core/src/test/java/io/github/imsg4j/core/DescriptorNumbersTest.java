@@ -4,8 +4,10 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import io.github.imsg4j.core.internal.JunixInternals;
+import io.github.imsg4j.core.internal.SocketLayer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -30,5 +32,35 @@ class DescriptorNumbersTest {
 			assertThat(again.valid()).isTrue();
 			assertThat(JunixInternals.numberOf(again)).isEqualTo(n);
 		}
+	}
+
+	/**
+	 * {@link OutboundFd#openReadOnly} and received descriptors are closed by the socket layer directly (one
+	 * {@code close(2)} on FFM, no JDK stream): the object is invalid afterwards, and every descriptor is gone.
+	 */
+	@Test
+	void descriptorsTheLayerMadeAreClosedByIt() throws Exception {
+		FileDescriptor opened = SocketLayer.get().openReadOnly(Path.of("/dev/null"));
+		int n = JunixInternals.numberOf(opened);
+		assertThat(Files.readSymbolicLink(Path.of("/proc/self/fd/" + n))).isEqualTo(Path.of("/dev/null"));
+		SocketLayer.get().closeOwn(opened);
+		assertThat(opened.valid()).isFalse();
+		assertThat(Files.exists(Path.of("/proc/self/fd/" + n), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+		SocketLayer.get().closeOwn(opened); // twice: nothing happens
+
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(ChannelOptions.defaults().withFdPassing(true))) {
+			for (int i = 0; i < 100; i++) {
+				pair.first().compose(1, 0, 0, OutboundFd.openReadOnly(Path.of("/dev/null")), java.nio.ByteBuffer.allocate(8));
+			}
+			pair.first().flush();
+			for (int i = 0; i < 100; i++) {
+				try (Imsg m = pair.second().receive(Duration.ofSeconds(10))) {
+					assertThat(m).isNotNull();
+					assertThat(m.hasFd()).isTrue();
+				}
+			}
+			assertThat(pair.first().flush(Duration.ofSeconds(10))).isTrue();
+		}
+		// OpenFds: the 100 sent, the 100 received and the socket pair are all closed
 	}
 }

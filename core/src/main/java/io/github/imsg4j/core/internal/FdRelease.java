@@ -11,8 +11,14 @@ final class FdRelease {
 
 	/** Closes the descriptor when the channel owns it ({@link OutboundFd#transfer}); leaves it otherwise. */
 	static void release(OutboundFd fd) {
-		if (fd.closeAfterSend()) {
-			Fds.closeQuietly(fd.fd());
+		if (!fd.closeAfterSend()) {
+			return;
+		}
+		if (fd.openedHere()) {
+			SocketLayer.get().closeOwn(fd.fd());
+		}
+		else {
+			Fds.closeQuietly(fd.fd()); // the application's: the JDK may hold a cleaner for it
 		}
 	}
 }

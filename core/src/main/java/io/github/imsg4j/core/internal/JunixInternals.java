@@ -218,6 +218,28 @@ public final class JunixInternals {
 	}
 
 	/**
+	 * Marks a descriptor object closed ({@code -1}) without closing its number: for a caller that closes the
+	 * number itself. Only with {@link #directDescriptorAccess()}.
+	 *
+	 * @param fd a descriptor made by {@link #objectOf}
+	 */
+	public static void invalidate(java.io.FileDescriptor fd) {
+		MethodHandle init = INIT_FD;
+		if (init == null) {
+			throw new IllegalStateException("junixsocket's initFD is not reachable");
+		}
+		try {
+			init.invokeExact(fd, -1);
+		}
+		catch (RuntimeException | Error ex) {
+			throw ex;
+		}
+		catch (Throwable ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
 	 * @return whether {@link #numberOf} and {@link #objectOf} take the one-JNI-call path
 	 */
 	public static boolean directDescriptorAccess() {

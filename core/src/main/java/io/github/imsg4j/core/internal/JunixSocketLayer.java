@@ -131,6 +131,19 @@ final class JunixSocketLayer implements SocketLayer {
 	}
 
 	@Override
+	public FileDescriptor openReadOnly(Path path) throws IOException {
+		// FileInputStream's cleaner closes the descriptor if the object is dropped unclosed; harmless, as closing
+		// it through the stream (Fds.close) unregisters that cleaner.
+		return new java.io.FileInputStream(path.toFile()).getFD();
+	}
+
+	@Override
+	public void closeOwn(FileDescriptor fd) {
+		// Through the JDK, which also tells junixsocket's socket, where a received descriptor is still registered.
+		Fds.closeQuietly(fd);
+	}
+
+	@Override
 	public int number(FileDescriptor fd) throws IOException {
 		return FileDescriptorCast.using(fd).as(Integer.class);
 	}

@@ -4,14 +4,17 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
+import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.internal.JunixInternals;
 import io.github.imsg4j.core.internal.ListeningSocket;
 import io.github.imsg4j.core.internal.Poller;
 import io.github.imsg4j.core.internal.SocketLayer;
 import io.github.imsg4j.core.internal.Transport;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -145,6 +148,58 @@ public final class FfmSocketLayer implements SocketLayer {
 		finally {
 			closeNumber(fd);
 		}
+	}
+
+	@Override
+	public FileDescriptor openReadOnly(Path path) throws IOException {
+		byte[] bytes = path.toString().getBytes(StandardCharsets.UTF_8);
+		for (byte b : bytes) {
+			if (b == 0) {
+				throw new IOException("path contains a NUL byte: " + path);
+			}
+		}
+		Scratch s = Scratch.get();
+		MemorySegment name = s.bounce(bytes.length + 1L);
+		MemorySegment.copy(bytes, 0, name, JAVA_BYTE, 0, bytes.length);
+		name.set(JAVA_BYTE, bytes.length, (byte) 0);
+		int fd;
+		try {
+			fd = (int) Posix.OPEN.invokeExact(s.state, name, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+		}
+		catch (Throwable ex) {
+			throw rethrow(ex);
+		}
+		if (fd < 0) {
+			throw Posix.failure("open " + path, Posix.errno(s.state));
+		}
+		try {
+			return objectOf(fd);
+		}
+		catch (IOException | RuntimeException ex) {
+			closeNumber(fd);
+			throw ex;
+		}
+	}
+
+	@Override
+	public void closeOwn(FileDescriptor fd) {
+		if (!JunixInternals.directDescriptorAccess()) {
+			Fds.closeQuietly(fd); // objects made by FileDescriptorCast: let the JDK close them
+			return;
+		}
+		int n;
+		try {
+			n = numberOf(fd);
+		}
+		catch (IOException ex) {
+			return;
+		}
+		if (n < 0) {
+			return;
+		}
+		// The object first, so that nothing closes the number twice; our objects have no cleaner (objectOf).
+		JunixInternals.invalidate(fd);
+		closeNumber(n);
 	}
 
 	@Override

@@ -160,6 +160,15 @@ final class Posix {
 			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
 			Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
 
+	/** {@code open(path, flags, mode)}: variadic in C, so linked as such. */
+	static final MethodHandle OPEN = LINKER.downcallHandle(LIBC.find("open").orElseThrow(),
+			FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.captureCallState("errno"),
+			Linker.Option.firstVariadicArg(2));
+
+	static final int O_RDONLY = 0;
+
+	static final int O_CLOEXEC = 0x80000;
+
 	static final MethodHandle EPOLL_CREATE1 = call("epoll_create1", false, JAVA_INT, JAVA_INT);
 
 	static final MethodHandle EPOLL_CTL = call("epoll_ctl", true, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
