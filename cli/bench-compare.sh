@@ -19,6 +19,8 @@
 #      RAW=FILE  also keep every result line in FILE
 #      JAVA_OPTS="..."  options for every JVM, e.g. -Dimsg4j.transport=junixsocket (the FFM transport is the
 #                default on Java 22+ when the jar was built on one)
+#      CLIENT_OPTS="..."  options for every imsg4j client, e.g. --caller-reads (replies read on the client's
+#                own thread: ChannelOptions.withCallerReads)
 # Needs: a JDK and Maven (the jar is built if missing), gcc and make (the C peer is built from ../shared/cpeer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,7 @@ warmup=${WARMUP:-1}
 pin=()
 [ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")
 read -r -a jopts <<< "${JAVA_OPTS:-}"
+read -r -a copts <<< "${CLIENT_OPTS:-}"
 . cli/bench-lib.sh
 [ -d bench/target/classes ] || mvn -B -q -ntp -pl bench -am install -DskipTests
 scp="bench/target/classes:$(mvn -q -ntp -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
@@ -41,7 +44,7 @@ client() { # IMPL GEN ARGS... -> one result line
   else
     local n=$3 w
     w=$(awk -v n="$n" -v f="$warmup" 'BEGIN { printf "%d", n * f }')
-    "${pin[@]}" java "${jopts[@]}" -jar "$jar" bench "$1" --wire "$gen" --warmup "$w" "${@:2}"
+    "${pin[@]}" java "${jopts[@]}" -jar "$jar" bench "$1" --wire "$gen" --warmup "$w" "${copts[@]}" "${@:2}"
   fi
 }
 

@@ -134,11 +134,19 @@ final class BenchCommand {
 		@Option(names = "--warmup", defaultValue = "0", description = "first run this many over another connection")
 		int warmup;
 
+		@Option(names = "--caller-reads", description = "receive() reads the socket on the client's own thread "
+				+ "(ChannelOptions.withCallerReads; FFM transport only) instead of the event loop handing replies over")
+		boolean callerReads;
+
 		@Parameters(index = "0", paramLabel = "PATH")
 		Path path;
 
+		ChannelOptions options() {
+			return BenchCommand.options(this.wire).withCallerReads(this.callerReads);
+		}
+
 		String warmupNote() {
-			return (this.warmup > 0) ? " warmup=" + this.warmup : "";
+			return ((this.warmup > 0) ? " warmup=" + this.warmup : "") + (this.callerReads ? " caller_reads=1" : "");
 		}
 	}
 
@@ -185,7 +193,7 @@ final class BenchCommand {
 			for (int i = 0; i < this.size; i++) {
 				payload.put(i, (byte) i);
 			}
-			try (ImsgChannel ch = ImsgChannel.connect(this.client.path, options(this.client.wire))) {
+			try (ImsgChannel ch = ImsgChannel.connect(this.client.path, this.client.options())) {
 				for (long i = 0; i < count; i++) {
 					ch.compose(DATA, 0, 0, withFd ? OutboundFd.openReadOnly(Path.of("/dev/null")) : null, payload);
 				}
@@ -304,7 +312,7 @@ final class BenchCommand {
 				payload[k] = (byte) (k * 7 + 3);
 			}
 			ByteBuffer buf = ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder());
-			try (ImsgChannel ch = ImsgChannel.connect(this.client.path, options(this.client.wire))) {
+			try (ImsgChannel ch = ImsgChannel.connect(this.client.path, this.client.options())) {
 				for (int i = 0; i < count; i++) {
 					// every payload distinct, so that a stale echo is caught
 					if (this.size >= 8) {

@@ -25,14 +25,16 @@ import org.jspecify.annotations.Nullable;
  *        the process hold more than this plus one per connection
  * @param budget what every connection sharing it may hold together, or {@code null} for {@link ImsgBudget#shared()}
  * @param logLimiter bounds the log lines the peer can cause, or {@code null} for {@link PeerLogLimiter#shared()}
+ * @param callerReads for channels without a listener: {@link ImsgChannel#receive} reads the socket on the calling
+ *        thread instead of the event loop reading and handing messages over (see {@link #withCallerReads})
  */
 public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean fdPassing, long writeQueueLimit,
 		Duration sendTimeout, int receiveQueueCapacity, Duration closeTimeout, @Nullable ImsgEventLoops eventLoops,
-		int maxReceivedFds, @Nullable ImsgBudget budget, @Nullable PeerLogLimiter logLimiter) {
+		int maxReceivedFds, @Nullable ImsgBudget budget, @Nullable PeerLogLimiter logLimiter, boolean callerReads) {
 
 	private static final ChannelOptions DEFAULTS = new ChannelOptions(WireFormat.CURRENT,
 			WireFormat.DEFAULT_MAX_MESSAGE_SIZE, false, 4L * 1024 * 1024, Duration.ofSeconds(30), 4096,
-			Duration.ofSeconds(5), null, 64, null, null);
+			Duration.ofSeconds(5), null, 64, null, null, false);
 
 	/**
 	 * Validates every field.
@@ -48,6 +50,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	 * @param maxReceivedFds received descriptors held per connection before reading pauses
 	 * @param budget the shared budget, {@code null} for the process-wide one
 	 * @param logLimiter the log limiter, {@code null} for the process-wide one
+	 * @param callerReads whether {@code receive} reads the socket itself
 	 */
 	public ChannelOptions {
 		Objects.requireNonNull(wireFormat, "wireFormat");
@@ -98,7 +101,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withWireFormat(WireFormat wire) {
 		return new ChannelOptions(wire, this.maxMessageSize, this.fdPassing, this.writeQueueLimit, this.sendTimeout,
 				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
-				this.logLimiter);
+				this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -108,7 +111,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withMaxMessageSize(int max) {
 		return new ChannelOptions(this.wireFormat, max, this.fdPassing, Math.max(this.writeQueueLimit, max),
 				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds,
-				this.budget, this.logLimiter);
+				this.budget, this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -118,7 +121,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withFdPassing(boolean enabled) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, enabled, this.writeQueueLimit, this.sendTimeout,
 				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
-				this.logLimiter);
+				this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -128,7 +131,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withWriteQueueLimit(long bytes) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, bytes, this.sendTimeout,
 				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
-				this.logLimiter);
+				this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -138,7 +141,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withSendTimeout(Duration timeout) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit, timeout,
 				this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
-				this.logLimiter);
+				this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -148,7 +151,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withReceiveQueueCapacity(int capacity) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
 				this.sendTimeout, capacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds, this.budget,
-				this.logLimiter);
+				this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -158,7 +161,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withCloseTimeout(Duration timeout) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
 				this.sendTimeout, this.receiveQueueCapacity, timeout, this.eventLoops, this.maxReceivedFds, this.budget,
-				this.logLimiter);
+				this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -168,7 +171,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withEventLoops(@Nullable ImsgEventLoops loops) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
 				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, loops, this.maxReceivedFds, this.budget,
-				this.logLimiter);
+				this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -178,7 +181,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withMaxReceivedFds(int fds) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
 				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, fds, this.budget,
-				this.logLimiter);
+				this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -188,7 +191,7 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withBudget(@Nullable ImsgBudget shared) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
 				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds,
-				shared, this.logLimiter);
+				shared, this.logLimiter, this.callerReads);
 	}
 
 	/**
@@ -198,7 +201,27 @@ public record ChannelOptions(WireFormat wireFormat, int maxMessageSize, boolean 
 	public ChannelOptions withLogLimiter(@Nullable PeerLogLimiter limiter) {
 		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
 				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds,
-				this.budget, limiter);
+				this.budget, limiter, this.callerReads);
+	}
+
+	/**
+	 * Makes {@link ImsgChannel#receive} read the socket on the calling thread, as a C client calling
+	 * {@code imsgbuf_read} does, instead of the event loop reading and handing each message over: one thread
+	 * switch less per message, which is most of a request/reply round trip on a busy or single CPU. The channel
+	 * then reads only while a thread waits in {@code receive} (the peer's writes wait in the socket meanwhile),
+	 * and a message sent into an empty write queue is written at once on the sending thread, as
+	 * {@code imsg_compose} and {@code imsgbuf_flush} would (a fuller queue is written by the event loop as usual);
+	 * {@link ImsgChannel#pauseReading()} has nothing to pause. For channels without a
+	 * listener (the option is refused with one), on the FFM transport (Java 22+); on junixsocket the event loop
+	 * reads as before.
+	 *
+	 * @param enabled whether {@code receive} reads the socket itself
+	 * @return a copy with that choice
+	 */
+	public ChannelOptions withCallerReads(boolean enabled) {
+		return new ChannelOptions(this.wireFormat, this.maxMessageSize, this.fdPassing, this.writeQueueLimit,
+				this.sendTimeout, this.receiveQueueCapacity, this.closeTimeout, this.eventLoops, this.maxReceivedFds,
+				this.budget, this.logLimiter, enabled);
 	}
 
 	ImsgEventLoops loops() {

@@ -2,6 +2,10 @@ package io.github.imsg4j.core;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.imsg4j.core.internal.EventLoop;
 import io.github.imsg4j.core.internal.Poller;
@@ -13,8 +17,11 @@ import org.jspecify.annotations.Nullable;
  * The receiving half of an {@link ImsgChannel}: reads the socket, decodes frames, delivers messages to the
  * listener or the {@link ChannelInbox}, and stops and resumes reading.
  *
- * <p>One scheme: confined to the channel's event-loop thread. Other threads reach it through
- * {@link EventLoop#execute}; they only read {@link #paused}.
+ * <p>One scheme: confined to one reading thread at a time. Normally that is the channel's event loop, which
+ * other threads reach through {@link EventLoop#execute}. With {@link ChannelOptions#callerReads()} it is whichever
+ * thread holds {@link #turn} in {@link #receiveReading}, and the loop takes the turn too when it changes what
+ * the reader holds; the socket is then closed only by a holder of the turn ({@link #closeSocketWhenIdle}), never
+ * under a reading thread.
  */
 final class ChannelReader {
 
@@ -65,6 +72,18 @@ final class ChannelReader {
 
 	private Poller.@Nullable Registration key;
 
+	/** With caller reads: the right to read; {@code null} when the loop reads. */
+	private final @Nullable ReentrantLock turn;
+
+	/** Signalled, under {@link #turn}, when reading is resumed. */
+	private final @Nullable Condition resumed;
+
+	/** With caller reads: the read buffer of this connection (the loop's is the loop thread's alone). */
+	private @Nullable ByteBuffer ownBuffer;
+
+	/** With caller reads: closing the socket, left for whoever holds the turn next. */
+	private final AtomicReference<@Nullable Runnable> pendingClose = new AtomicReference<>();
+
 	ChannelReader(ImsgChannel channel, Transport transport, EventLoop loop, ChannelOptions options,
 			ImsgBudget budget, PeerLogLimiter.Connection warnings, @Nullable ImsgListener listener,
 			@Nullable ChannelInbox inbox) {
@@ -79,6 +98,24 @@ final class ChannelReader {
 		this.decoder = new FrameDecoder(channel, options.wireFormat(), options.maxMessageSize(), warnings);
 		this.fds = new ReceivedFds(transport, budget, options.maxReceivedFds(),
 				() -> loop.execute(() -> resume(PAUSED_FOR_FDS)));
+		if (callerReads(options, transport, listener)) {
+			this.turn = new ReentrantLock();
+			this.resumed = this.turn.newCondition();
+		}
+		else {
+			this.turn = null;
+			this.resumed = null;
+		}
+	}
+
+	/** Whether {@code receive} reads the socket itself: asked for, no listener, and a transport that can. */
+	static boolean callerReads(ChannelOptions options, Transport transport, @Nullable ImsgListener listener) {
+		return options.callerReads() && listener == null && transport.supportsCallerReads();
+	}
+
+	/** @return whether the event loop reads this channel ({@code false} with caller reads) */
+	boolean loopReads() {
+		return this.turn == null;
 	}
 
 	void registered(Poller.Registration registration) {
@@ -124,13 +161,142 @@ final class ChannelReader {
 			this.channel.fail(ex);
 		}
 		catch (IOException ex) {
-			if (!this.channel.isClosed()) {
-				this.channel.fail(new ImsgIoException(this.channel.name() + ": read failed: " + ex.getMessage()
-						+ ("No buffer space available".equals(ex.getMessage())
-								? " (control data truncated: the peer sent more file descriptors than one message may carry)"
-								: ""),
-						ex));
+			readFailed(ex);
+		}
+	}
+
+	private void readFailed(IOException ex) {
+		if (!this.channel.isClosed()) {
+			this.channel.fail(new ImsgIoException(this.channel.name() + ": read failed: " + ex.getMessage()
+					+ ("No buffer space available".equals(ex.getMessage())
+							? " (control data truncated: the peer sent more file descriptors than one message may carry)"
+							: ""),
+					ex));
+		}
+	}
+
+	/**
+	 * With caller reads: the next message, reading the socket on this thread while none is queued, waiting up to
+	 * {@code nanos} in all.
+	 *
+	 * @return the message, or {@code null} if none came in time
+	 * @throws ImsgClosedException once the channel closed and every message before that was taken
+	 */
+	@Nullable Imsg receiveReading(ChannelInbox in, long nanos) {
+		Imsg m = in.take(0);
+		if (m != null) {
+			return m;
+		}
+		long deadline = System.nanoTime() + nanos;
+		ReentrantLock t = this.turn;
+		try {
+			if (!t.tryLock(nanos, TimeUnit.NANOSECONDS)) {
+				return null;
 			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return null;
+		}
+		try {
+			while (true) {
+				m = in.take(0);
+				if (m != null) {
+					return m;
+				}
+				long left = deadline - System.nanoTime();
+				if (this.channel.isClosed()) {
+					return in.take(Math.max(left, 0)); // the end marker is on its way: take() throws
+				}
+				if (left <= 0) {
+					return null;
+				}
+				if (this.paused != 0) {
+					this.resumed.awaitNanos(left);
+					continue;
+				}
+				FrameDecoder.Result result;
+				try {
+					result = this.decoder.readFrom(this.transport, ownBuffer(), this::deliver);
+				}
+				catch (ImsgException ex) {
+					this.channel.fail(ex);
+					continue;
+				}
+				catch (IOException ex) {
+					readFailed(ex);
+					continue;
+				}
+				if (result == FrameDecoder.Result.EOF) {
+					inputClosed();
+				}
+				else if (result == FrameDecoder.Result.DRAINED && in.size() == 0) {
+					try {
+						if (!this.transport.awaitReadable(left)) {
+							return null;
+						}
+					}
+					catch (IOException ex) {
+						readFailed(ex);
+					}
+				}
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return null;
+		}
+		finally {
+			t.unlock();
+			runPendingClose();
+		}
+	}
+
+	private ByteBuffer ownBuffer() {
+		ByteBuffer b = this.ownBuffer;
+		if (b == null) {
+			b = ByteBuffer.allocateDirect(this.options.maxMessageSize() + READ_ROOM).order(java.nio.ByteOrder.nativeOrder());
+			this.ownBuffer = b;
+		}
+		b.clear();
+		return b;
+	}
+
+	/**
+	 * Closes the socket through {@code close} now if no thread is reading it, else right after that thread is done
+	 * (it is woken from its wait first). Where the loop reads, that is always now: this runs on the loop.
+	 */
+	void closeSocketWhenIdle(Runnable close) {
+		if (this.turn == null) {
+			close.run();
+			return;
+		}
+		this.pendingClose.set(close);
+		if (!runPendingClose()) {
+			this.transport.shutdownInput(); // wakes the reader in poll(2); it runs the close as it leaves
+			runPendingClose();
+		}
+	}
+
+	/** @return {@code false} when another thread holds the turn (it runs the pending close as it leaves) */
+	private boolean runPendingClose() {
+		ReentrantLock t = this.turn;
+		if (this.pendingClose.get() == null) {
+			return true;
+		}
+		if (!t.tryLock()) {
+			return false;
+		}
+		try {
+			Runnable close = this.pendingClose.getAndSet(null);
+			if (close != null) {
+				close.run();
+				this.resumed.signalAll(); // a reader waiting for a resume learns of the close now
+			}
+			return true;
+		}
+		finally {
+			t.unlock();
 		}
 	}
 
@@ -180,8 +346,9 @@ final class ChannelReader {
 						+ "; closing this connection, whose message went over it"));
 				return;
 			}
-			if (in.add(message) >= this.options.receiveQueueCapacity()) {
-				suspend(PAUSED_BY_OWNER);
+			int waiting = in.add(message);
+			if (this.turn == null && waiting >= this.options.receiveQueueCapacity()) {
+				suspend(PAUSED_BY_OWNER); // with caller reads, receive() reads only once the queue is empty
 			}
 			return;
 		}
@@ -200,6 +367,21 @@ final class ChannelReader {
 
 	/** Stops reading for {@code reason} until {@link #resume} with the same reason. */
 	void suspend(int reason) {
+		ReentrantLock t = this.turn;
+		if (t != null) {
+			if (reason != PAUSED_FOR_FDS) {
+				return; // with caller reads, the owner reads only when it calls receive(): nothing else to pause
+			}
+			// Only the reading thread stops itself, in deliver(): it holds the turn already.
+			t.lock();
+			try {
+				this.paused |= reason;
+			}
+			finally {
+				t.unlock();
+			}
+			return;
+		}
 		this.paused |= reason;
 		Poller.Registration k = this.key;
 		if (k != null && k.isValid()) {
@@ -208,6 +390,19 @@ final class ChannelReader {
 	}
 
 	void resume(int reason) {
+		ReentrantLock t = this.turn;
+		if (t != null) {
+			// Never held long while reading is paused: a paused reader waits on the condition, not in poll(2).
+			t.lock();
+			try {
+				this.paused &= ~reason;
+				this.resumed.signalAll();
+			}
+			finally {
+				t.unlock();
+			}
+			return;
+		}
 		if ((this.paused & reason) == 0 || this.channel.isClosed()) {
 			return;
 		}
@@ -220,7 +415,7 @@ final class ChannelReader {
 
 	/** Any thread: the owner took a message from the inbox, {@code waiting} are left; read again from half full. */
 	void taken(int waiting) {
-		if ((this.paused & PAUSED_BY_OWNER) != 0 && waiting <= this.options.receiveQueueCapacity() / 2) {
+		if (this.turn == null && (this.paused & PAUSED_BY_OWNER) != 0 && waiting <= this.options.receiveQueueCapacity() / 2) {
 			this.loop.execute(() -> resume(PAUSED_BY_OWNER));
 		}
 	}

@@ -70,13 +70,17 @@ final class ChannelSender {
 	/** Loop thread only. */
 	private Poller.@Nullable Registration key;
 
+	/** A caller-reads channel: a message into an empty queue is written on the sender's thread at once. */
+	private final boolean callerWrites;
+
 	ChannelSender(ImsgChannel channel, Transport transport, EventLoop loop, ChannelOptions options,
-			ImsgBudget budget) {
+			ImsgBudget budget, boolean callerWrites) {
 		this.channel = channel;
 		this.transport = transport;
 		this.loop = loop;
 		this.options = options;
 		this.budget = budget;
+		this.callerWrites = callerWrites;
 	}
 
 	/** On the loop, once the socket is registered. */
@@ -208,7 +212,11 @@ final class ChannelSender {
 			this.channel.fail(over);
 			throw over;
 		}
-		if (wasEmpty) {
+		if (wasEmpty && this.callerWrites && !this.loop.inLoop()) {
+			// A blocking client (caller reads): the loop is not woken for a request whose reply this thread reads.
+			flush();
+		}
+		else if (wasEmpty) {
 			// A queue that held bytes already has someone to write them: a write in flight (its thread loops until the
 			// queue is empty), a flush task, or the loop waiting for room. So the loop is woken once per batch.
 			scheduleFlush();

@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * which trickles one message and sends a descriptor with every byte makes us hold none of them. A claiming
  * message whose descriptor never came is delivered without one.
  *
- * <p>Runs on the channel's event-loop thread only.
+ * <p>Runs on the channel's reading thread only (see {@link ChannelReader}).
  */
 final class FrameDecoder {
 

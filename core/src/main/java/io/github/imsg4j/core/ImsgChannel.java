@@ -109,7 +109,13 @@ public final class ImsgChannel implements AutoCloseable {
 		this.budget.track(this);
 		this.warnings = options.effectiveLogLimiter().connection();
 		this.listener = listener;
-		this.sender = new ChannelSender(this, transport, this.loop, options, this.budget);
+		if (options.callerReads() && listener != null) {
+			closeQuietly(transport);
+			this.budget.untrack(this);
+			checkCallerReads(options, true);
+		}
+		this.sender = new ChannelSender(this, transport, this.loop, options, this.budget,
+				ChannelReader.callerReads(options, transport, listener));
 		this.inbox = (listener == null) ? new ChannelInbox(this, this.budget) : null;
 		this.reader = new ChannelReader(this, transport, this.loop, options, this.budget, this.warnings, listener,
 				this.inbox);
@@ -138,6 +144,7 @@ public final class ImsgChannel implements AutoCloseable {
 	 * @throws ImsgIoException when the connection fails
 	 */
 	public static ImsgChannel connect(Path path, ChannelOptions options, @Nullable ImsgListener listener) {
+		checkCallerReads(options, listener != null);
 		try {
 			return new ImsgChannel(SocketLayer.get().connect(path, options.fdPassing()), options, listener,
 					path.toString());
@@ -160,6 +167,7 @@ public final class ImsgChannel implements AutoCloseable {
 	 * @throws ImsgIoException when {@code fd} is not a connected {@code AF_UNIX} stream socket (saying what it is)
 	 */
 	public static ImsgChannel inherited(int fd, ChannelOptions options, @Nullable ImsgListener listener) {
+		checkCallerReads(options, listener != null);
 		InheritedSockets.check(fd, false);
 		try {
 			return new ImsgChannel(SocketLayer.get().adopt(fd, options.fdPassing()), options, listener, "fd " + fd);
@@ -179,6 +187,7 @@ public final class ImsgChannel implements AutoCloseable {
 	 * @throws ImsgIoException when {@code fd} is not a connected {@code AF_UNIX} stream socket
 	 */
 	public static ImsgChannel inherited(FileDescriptor fd, ChannelOptions options, @Nullable ImsgListener listener) {
+		checkCallerReads(options, listener != null);
 		try {
 			int n = SocketLayer.get().number(fd);
 			InheritedSockets.check(n, false);
@@ -229,6 +238,7 @@ public final class ImsgChannel implements AutoCloseable {
 	 * @return both ends
 	 */
 	public static Pair pair(ChannelOptions options, @Nullable ImsgListener first, @Nullable ImsgListener second) {
+		checkCallerReads(options, first != null || second != null);
 		Transport[] ends;
 		try {
 			ends = SocketLayer.get().pair(options.fdPassing());
@@ -248,6 +258,14 @@ public final class ImsgChannel implements AutoCloseable {
 	 */
 	public static Pair pair(ChannelOptions options) {
 		return pair(options, null, null);
+	}
+
+	/** Refuses {@link ChannelOptions#callerReads()} with a listener, before any socket is made. */
+	static void checkCallerReads(ChannelOptions options, boolean listener) {
+		if (options.callerReads() && listener) {
+			throw new IllegalArgumentException("callerReads is for channels without a listener: receive() reads, and "
+					+ "a channel with a listener has no receive()");
+		}
 	}
 
 	static void closeQuietly(@Nullable AutoCloseable c) {
@@ -499,6 +517,9 @@ public final class ImsgChannel implements AutoCloseable {
 		if (in == null) {
 			throw new IllegalStateException(name() + " delivers to a listener; receive() is for channels without one");
 		}
+		if (!this.reader.loopReads()) {
+			return this.reader.receiveReading(in, timeout.toNanos());
+		}
 		Imsg message = in.take(timeout.toNanos());
 		if (message != null) {
 			this.reader.taken(in.size());
@@ -514,7 +535,7 @@ public final class ImsgChannel implements AutoCloseable {
 		}
 		Poller.Registration k;
 		try {
-			k = this.loop.register(this.transport, Poller.READ, this.readiness);
+			k = this.loop.register(this.transport, this.reader.loopReads() ? Poller.READ : 0, this.readiness);
 		}
 		catch (IOException ex) {
 			closeNow(new ImsgIoException(name() + ": socket closed before registration", ex), false);
@@ -552,6 +573,9 @@ public final class ImsgChannel implements AutoCloseable {
 
 	private void onInvalid() {
 		// The peer hung up and the poller dropped our registration: everything the peer sent is in the socket now.
+		if (!this.reader.loopReads()) {
+			return; // receive() reads it all and then the end of stream, as it would without the hang-up
+		}
 		if (!isClosed()) {
 			this.reader.readAvailable(true);
 		}
@@ -715,15 +739,17 @@ public final class ImsgChannel implements AutoCloseable {
 			if (k != null) {
 				k.cancel();
 			}
-			this.reader.beforeSocketCloses();
-			closeQuietly(this.transport);
-			this.reader.afterSocketClosed();
-			if (cause == null) {
-				this.closeFuture.complete(null);
-			}
-			else {
-				this.closeFuture.completeExceptionally(cause);
-			}
+			this.reader.closeSocketWhenIdle(() -> {
+				this.reader.beforeSocketCloses();
+				closeQuietly(this.transport);
+				this.reader.afterSocketClosed();
+				if (cause == null) {
+					this.closeFuture.complete(null);
+				}
+				else {
+					this.closeFuture.completeExceptionally(cause);
+				}
+			});
 		});
 		if (in != null) {
 			if (local) {

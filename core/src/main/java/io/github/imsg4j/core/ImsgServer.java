@@ -128,6 +128,7 @@ public final class ImsgServer implements AutoCloseable {
 	 */
 	public static ImsgServer listen(Path path, ChannelOptions options, ListenOptions listen,
 			@Nullable ImsgAcceptHandler handler) {
+		ImsgChannel.checkCallerReads(options, handler != null);
 		if (listen.directoryCheck()) {
 			SocketFiles.checkDirectory(path);
 		}
@@ -159,6 +160,7 @@ public final class ImsgServer implements AutoCloseable {
 	 * @throws ImsgIoException when {@code fd} is not a listening {@code AF_UNIX} stream socket (saying what it is)
 	 */
 	public static ImsgServer inherited(int fd, ChannelOptions options, @Nullable ImsgAcceptHandler handler) {
+		ImsgChannel.checkCallerReads(options, handler != null);
 		InheritedSockets.UnixSocket info = InheritedSockets.check(fd, true);
 		ListeningSocket socket = null;
 		try {

@@ -61,4 +61,32 @@ public interface Transport extends Closeable {
 	 * @return pid, uid, gid and groups of the peer
 	 */
 	PeerCredentials peerCredentials();
+
+	/**
+	 * Whether a thread other than the event loop may read this transport, waiting with {@link #awaitReadable}:
+	 * what {@code ChannelOptions.callerReads} needs.
+	 *
+	 * @return {@code true} where {@link #awaitReadable} and {@link #shutdownInput} work
+	 */
+	default boolean supportsCallerReads() {
+		return false;
+	}
+
+	/**
+	 * Blocks until the socket has something to read (bytes, end of stream, an error), or {@code nanos} pass.
+	 *
+	 * @param nanos the longest wait
+	 * @return {@code false} when the time ran out
+	 * @throws IOException when the wait fails
+	 */
+	default boolean awaitReadable(long nanos) throws IOException {
+		throw new UnsupportedOperationException("caller reads");
+	}
+
+	/**
+	 * Shuts the read side down ({@code shutdown(SHUT_RD)}), which wakes a thread in {@link #awaitReadable}: the
+	 * socket is about to close, and it must not be closed under that thread.
+	 */
+	default void shutdownInput() {
+	}
 }

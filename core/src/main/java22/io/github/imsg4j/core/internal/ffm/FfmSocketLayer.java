@@ -263,7 +263,7 @@ public final class FfmSocketLayer implements SocketLayer {
 		}
 	}
 
-	private static IOException rethrow(Throwable ex) {
+	static IOException rethrow(Throwable ex) {
 		if (ex instanceof IOException io) {
 			return io;
 		}

@@ -17,6 +17,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A connected {@code AF_UNIX} stream socket read and written with {@code recvmsg(2)}/{@code sendmsg(2)} through
@@ -54,6 +55,48 @@ final class FfmTransport implements Transport {
 
 	int fd() {
 		return this.fd;
+	}
+
+	@Override
+	public boolean supportsCallerReads() {
+		return true;
+	}
+
+	@Override
+	public boolean awaitReadable(long nanos) throws IOException {
+		Scratch s = Scratch.get();
+		MemorySegment pollfd = s.small;
+		pollfd.set(JAVA_INT, 0, this.fd);
+		pollfd.set(JAVA_SHORT, 4, Posix.POLLIN);
+		pollfd.set(JAVA_SHORT, 6, (short) 0);
+		// poll(2) counts milliseconds: round up, so that a short wait is not a busy one
+		int millis = (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
+		int rc;
+		try {
+			rc = (int) Posix.POLL.invokeExact(s.state, pollfd, 1L, millis);
+		}
+		catch (Throwable ex) {
+			throw FfmSocketLayer.rethrow(ex);
+		}
+		if (rc < 0) {
+			int errno = Posix.errno(s.state);
+			if (errno == Posix.EINTR) {
+				return true; // the caller reads, finds nothing, and waits again
+			}
+			throw Posix.failure("poll", errno);
+		}
+		return rc > 0;
+	}
+
+	@Override
+	public void shutdownInput() {
+		Scratch s = Scratch.get();
+		try {
+			int ignored = (int) Posix.SHUTDOWN.invokeExact(s.state, this.fd, Posix.SHUT_RD);
+		}
+		catch (Throwable ex) {
+			// the socket closes next anyway
+		}
 	}
 
 	@Override

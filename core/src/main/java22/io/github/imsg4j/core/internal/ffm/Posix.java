@@ -169,6 +169,18 @@ final class Posix {
 
 	static final int O_CLOEXEC = 0x80000;
 
+	/** {@code poll(fds, nfds, timeout)}: blocks, so linked with the usual thread-state transition. */
+	static final MethodHandle POLL = call("poll", false, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+
+	/** {@code struct pollfd}: {@code int fd; short events; short revents;}. */
+	static final long POLLFD_SIZE = 8;
+
+	static final short POLLIN = 0x1;
+
+	static final MethodHandle SHUTDOWN = call("shutdown", false, JAVA_INT, JAVA_INT, JAVA_INT);
+
+	static final int SHUT_RD = 0;
+
 	static final MethodHandle EPOLL_CREATE1 = call("epoll_create1", false, JAVA_INT, JAVA_INT);
 
 	static final MethodHandle EPOLL_CTL = call("epoll_ctl", true, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
