@@ -1,6 +1,5 @@
 package io.github.imsg4j.cli;
 
-import java.io.FileDescriptor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -71,17 +70,16 @@ final class Forwarder {
 
 	private void send(Imsg m) {
 		try (m) {
-			FileDescriptor fd = m.hasFd() ? m.takeFd() : null;
-			this.log.accept(this.format.message(this.prefix, m, (fd != null) ? MessageFormat.describe(fd) : null));
+			OutboundFd fd = m.hasFd() ? OutboundFd.forwardFrom(m) : null;
+			this.log.accept(this.format.message(this.prefix, m, (fd != null) ? MessageFormat.describe(fd.fd()) : null));
 			try {
 				// compose waits for room (bytes and descriptors) up to the send timeout; the descriptor is the
 				// channel's once queued, and stays ours if that fails
-				this.to.compose(m.type(), m.peerId(), m.pid(), (fd != null) ? OutboundFd.transfer(fd) : null,
-						m.payload());
+				this.to.compose(m.type(), m.peerId(), m.pid(), fd, m.payload());
 			}
 			catch (ImsgException ex) {
 				if (fd != null) {
-					Fds.closeQuietly(fd);
+					Fds.closeQuietly(fd.fd());
 				}
 				System.err.println("imsg4j proxy: " + this.prefix + ex.getMessage());
 				this.from.abort();

@@ -291,6 +291,11 @@ public final class Imsg implements AutoCloseable {
 		}
 	}
 
+	/** Whether the descriptor came from the socket layer, which may then close it directly. */
+	boolean fdFromSocket() {
+		return this.received;
+	}
+
 	/** The channel delivers a message whose descriptor its socket still has registered. */
 	synchronized void attachTo(ReceivedFds holder) {
 		this.attachedTo = holder;

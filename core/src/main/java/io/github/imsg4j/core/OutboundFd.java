@@ -25,13 +25,16 @@ public final class OutboundFd {
 
 	private final boolean closeAfterSend;
 
-	/** Opened by {@link #openReadOnly}: no JDK cleaner is registered for it, so the socket layer closes it directly. */
-	private final boolean openedHere;
+	/**
+	 * Made by imsg4j's socket layer ({@link #openReadOnly}, {@link #forwardFrom}): no JDK cleaner is registered for
+	 * it, so the socket layer closes it directly.
+	 */
+	private final boolean madeHere;
 
-	private OutboundFd(FileDescriptor fd, boolean closeAfterSend, boolean openedHere) {
+	private OutboundFd(FileDescriptor fd, boolean closeAfterSend, boolean madeHere) {
 		this.fd = Objects.requireNonNull(fd, "fd");
 		this.closeAfterSend = closeAfterSend;
-		this.openedHere = openedHere;
+		this.madeHere = madeHere;
 	}
 
 	/**
@@ -116,6 +119,21 @@ public final class OutboundFd {
 	}
 
 	/**
+	 * Takes a received message's descriptor to send it on (a proxy, a privileged parent handing a child what
+	 * another child opened): the channel closes it once sent. The same as {@link #transfer} of
+	 * {@link Imsg#takeFd()}, minus the cost of closing a descriptor the application made: on the FFM transport
+	 * one {@code close(2)} after sending, nothing else, as for a received descriptor nobody takes.
+	 *
+	 * @param message a received message with a descriptor; it no longer has one afterwards
+	 * @return the descriptor, owned by the channel once the message is queued (the caller's if queueing fails)
+	 * @throws ImsgFdException when the message has no descriptor (see {@link Imsg#takeFd()})
+	 */
+	public static OutboundFd forwardFrom(Imsg message) {
+		boolean received = message.fdFromSocket();
+		return new OutboundFd(message.takeFd(), true, received);
+	}
+
+	/**
 	 * The descriptor itself.
 	 *
 	 * @return the descriptor
@@ -134,12 +152,13 @@ public final class OutboundFd {
 	}
 
 	/**
-	 * Whether imsg4j opened the descriptor itself ({@link #openReadOnly}), so that the JDK has no cleaner
-	 * registered for it and the socket layer may close it directly.
+	 * Whether imsg4j's socket layer made the descriptor (opened by {@link #openReadOnly}, or received and passed
+	 * on by {@link #forwardFrom}), so that the JDK has no cleaner registered for it and the layer may close it
+	 * directly.
 	 *
-	 * @return {@code true} only for {@link #openReadOnly}
+	 * @return {@code true} for {@link #openReadOnly} and a received descriptor given to {@link #forwardFrom}
 	 */
-	public boolean openedHere() {
-		return this.openedHere;
+	public boolean madeHere() {
+		return this.madeHere;
 	}
 }

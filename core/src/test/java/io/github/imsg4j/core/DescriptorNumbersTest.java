@@ -63,4 +63,38 @@ class DescriptorNumbersTest {
 		}
 		// OpenFds: the 100 sent, the 100 received and the socket pair are all closed
 	}
+
+	/** {@link OutboundFd#forwardFrom}: a received descriptor passed on, closed once sent, nothing left behind. */
+	@Test
+	void aReceivedDescriptorIsForwardedAndClosedOnceSent() throws Exception {
+		ChannelOptions fds = ChannelOptions.defaults().withFdPassing(true);
+		try (ImsgChannel.Pair in = ImsgChannel.pair(fds); ImsgChannel.Pair out = ImsgChannel.pair(fds)) {
+			for (int i = 0; i < 50; i++) {
+				in.first().compose(1, i, 0, OutboundFd.openReadOnly(Path.of("/dev/null")), java.nio.ByteBuffer.allocate(4));
+			}
+			for (int i = 0; i < 50; i++) {
+				try (Imsg m = in.second().receive(Duration.ofSeconds(10))) {
+					assertThat(m).isNotNull();
+					OutboundFd passOn = OutboundFd.forwardFrom(m);
+					assertThat(passOn.madeHere()).isTrue();
+					assertThat(m.hasFd()).isFalse();
+					out.first().compose(m.type(), m.peerId(), m.pid(), passOn, m.payload());
+				}
+			}
+			for (int i = 0; i < 50; i++) {
+				try (Imsg m = out.second().receive(Duration.ofSeconds(10))) {
+					assertThat(m).isNotNull();
+					assertThat(m.peerId()).isEqualTo(i);
+					FileDescriptor fd = m.takeFd();
+					assertThat(Fds.target(fd)).contains(Path.of("/dev/null"));
+					Fds.close(fd);
+				}
+			}
+			assertThat(out.first().flush(Duration.ofSeconds(10))).isTrue();
+			try (Imsg none = new Imsg("test", 1, 0, 0, java.nio.ByteBuffer.allocate(0), false, null)) {
+				org.assertj.core.api.Assertions.assertThatThrownBy(() -> OutboundFd.forwardFrom(none))
+					.isInstanceOf(ImsgFdException.class);
+			}
+		}
+	}
 }

@@ -14,7 +14,7 @@ final class FdRelease {
 		if (!fd.closeAfterSend()) {
 			return;
 		}
-		if (fd.openedHere()) {
+		if (fd.madeHere()) {
 			SocketLayer.get().closeOwn(fd.fd());
 		}
 		else {
