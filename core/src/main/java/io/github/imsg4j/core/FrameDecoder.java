@@ -189,20 +189,30 @@ final class FrameDecoder {
 		}
 	}
 
-	/** Copies the complete messages out of the shared buffer once, and hands out views of that copy. */
+	/**
+	 * Copies the payloads of the complete messages out of the shared buffer into one array, and hands out views of
+	 * it. Headers are read where they are and not copied: a 64-byte message then costs its 64 payload bytes (the
+	 * {@code Imsg} itself is often scalar-replaced by the JIT when the listener does not keep it).
+	 */
 	private void deliver(ByteBuffer buf, int complete, Consumer<Imsg> sink) {
-		byte[] copy = new byte[complete];
-		buf.get(0, copy);
-		ByteBuffer heap = ByteBuffer.wrap(copy).order(ByteOrder.nativeOrder());
-		ByteBuffer shared = heap.asReadOnlyBuffer();
+		int payloads = 0;
+		for (int at = 0; at < complete; at += this.wire.length(buf, at)) {
+			payloads += this.wire.length(buf, at) - WireFormat.HEADER_SIZE;
+		}
+		byte[] copy = new byte[payloads];
+		ByteBuffer shared = ByteBuffer.wrap(copy).asReadOnlyBuffer();
 		int at = 0;
+		int to = 0;
 		while (at < complete) {
-			int len = this.wire.length(heap, at);
-			boolean claims = this.wire.claimsFd(heap, at);
+			int len = this.wire.length(buf, at);
+			int payload = len - WireFormat.HEADER_SIZE;
+			buf.get(at + WireFormat.HEADER_SIZE, copy, to, payload);
+			boolean claims = this.wire.claimsFd(buf, at);
 			FileDescriptor fd = claims ? claim(this.base + at) : null;
-			sink.accept(new Imsg(this.origin, heap.getInt(at), heap.getInt(at + 8), heap.getInt(at + 12), shared,
-					at + WireFormat.HEADER_SIZE, len - WireFormat.HEADER_SIZE, claims, fd, true));
+			sink.accept(new Imsg(this.origin, buf.getInt(at), buf.getInt(at + 8), buf.getInt(at + 12), shared, to,
+					payload, claims, fd, true));
 			at += len;
+			to += payload;
 		}
 	}
 
