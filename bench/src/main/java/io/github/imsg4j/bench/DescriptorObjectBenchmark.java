@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 import io.github.imsg4j.core.internal.JunixInternals;
+import io.github.imsg4j.core.internal.SocketLayer;
 import org.newsclub.net.unix.FileDescriptorCast;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -37,6 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class DescriptorObjectBenchmark {
+
+	private static final java.nio.file.Path DEV_NULL = java.nio.file.Path.of("/dev/null");
 
 	private ImsgChannelPairHolder pair;
 
@@ -76,6 +79,18 @@ public class DescriptorObjectBenchmark {
 		FileInputStream in = new FileInputStream("/dev/null");
 		boolean valid = in.getFD().valid();
 		in.close();
+		return valid;
+	}
+
+	/**
+	 * What {@code OutboundFd.openReadOnly} and the close after sending cost on the socket layer in use: on FFM one
+	 * {@code open(2)} and one {@code close(2)} (with the two JNI calls that make and invalidate the object).
+	 */
+	@Benchmark
+	public boolean openAndCloseDevNullThroughTheLayer() throws IOException {
+		FileDescriptor fd = SocketLayer.get().openReadOnly(DEV_NULL);
+		boolean valid = fd.valid();
+		SocketLayer.get().closeOwn(fd);
 		return valid;
 	}
 
