@@ -80,6 +80,22 @@ class ChildProcessTest {
 		return m;
 	}
 
+	/** Waits until {@code /proc/PID/status} says the process ignores {@code signal} (its {@code SigIgn} mask). */
+	private static void awaitIgnoring(long pid, int signal) throws Exception {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		Path status = Path.of("/proc/" + pid + "/status");
+		while (System.nanoTime() < deadline) {
+			for (String line : java.nio.file.Files.readAllLines(status)) {
+				if (line.startsWith("SigIgn:")
+						&& (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << (signal - 1))) != 0) {
+					return;
+				}
+			}
+			Thread.onSpinWait();
+		}
+		throw new AssertionError("child " + pid + " never ignored signal " + signal);
+	}
+
 	private static void assertReaped(long pid) {
 		assertThat(Path.of("/proc/" + pid)).as("child " + pid + " reaped, no zombie").doesNotExist();
 	}
@@ -162,6 +178,7 @@ class ChildProcessTest {
 		// The shell ignores SIGTERM and execs sleep, which keeps it ignored.
 		ImsgChildProcess child = ImsgChildProcess.start(ImsgChildProcess.Spec.of("sh", "-c", "trap '' TERM; exec sleep 60"),
 				ChannelOptions.defaults(), null);
+		awaitIgnoring(child.pid(), 15); // else a SIGTERM before the trap ends the shell, and the test proves nothing
 		ChildExit exit = child.stop(Duration.ofMillis(300));
 		assertThat(exit).isEqualTo(new ChildExit(-1, 9));
 		assertReaped(child.pid());
