@@ -117,7 +117,7 @@ class InheritedSocketsTest {
 			awaitFile(sock);
 			// The first connection makes systemd-socket-activate exec the JVM with the socket at fd 3.
 			for (int i = 0; i < 3; i++) {
-				try (ImsgChannel c = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
+				try (ImsgChannel c = connectOnceListening(sock)) {
 					c.send(1, new byte[] { (byte) i });
 					try (Imsg reply = c.receive(WAIT)) {
 						assertThat(reply).as(Files.readString(this.dir.resolve("out"))).isNotNull();
@@ -141,7 +141,7 @@ class InheritedSocketsTest {
 			.redirectErrorStream(true).redirectOutput(this.dir.resolve("out").toFile()).start();
 		try {
 			awaitFile(sock);
-			try (ImsgChannel c = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
+			try (ImsgChannel c = connectOnceListening(sock)) {
 				c.send(1, "hello child".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
 				try (Imsg reply = c.receive(WAIT)) {
 					assertThat(reply).as(Files.readString(this.dir.resolve("out"))).isNotNull();
@@ -166,6 +166,25 @@ class InheritedSocketsTest {
 			}
 		}
 		return cmd;
+	}
+
+	/**
+	 * Connects, retrying while the connection is refused: systemd-socket-activate binds (the file appears) before
+	 * it listens, and a connect in between is refused. A probe connection instead would start the service.
+	 */
+	private static ImsgChannel connectOnceListening(Path sock) {
+		long deadline = System.nanoTime() + WAIT.toNanos();
+		while (true) {
+			try {
+				return ImsgChannel.connect(sock, ChannelOptions.defaults());
+			}
+			catch (ImsgIoException ex) {
+				if (!(ex.getCause() instanceof java.net.ConnectException) || System.nanoTime() > deadline) {
+					throw ex;
+				}
+				Thread.yield();
+			}
+		}
 	}
 
 	private static void awaitFile(Path p) {

@@ -122,8 +122,11 @@ class ProcessesTest {
 		Process daemon = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(this.dir.resolve("out").toFile())
 			.start();
 		try {
-			await().atMost(WAIT).until(() -> Files.exists(sock));
-			try (ImsgChannel c = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
+			// systemd-socket-activate binds (the file appears) before it listens: a connect in between is refused
+			ImsgChannel connected = await().atMost(WAIT)
+				.ignoreExceptionsMatching((ex) -> ex.getCause() instanceof java.net.ConnectException)
+				.until(() -> ImsgChannel.connect(sock, ChannelOptions.defaults()), java.util.Objects::nonNull);
+			try (ImsgChannel c = connected) {
 				c.send(1, "ping\0".getBytes(StandardCharsets.US_ASCII));
 				try (Imsg reply = c.receive(WAIT)) {
 					assertThat(reply).as(Files.readString(this.dir.resolve("out"))).isNotNull();
