@@ -3,6 +3,7 @@ package io.github.imsg4j.core;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -67,6 +68,9 @@ final class ChannelReader {
 	/** Why reading is paused, a set of the {@code PAUSED_*} bits and {@link #INPUT_CLOSED}; reads only at 0. */
 	private volatile int paused;
 
+	/** {@link #deliver}, made once rather than per read. */
+	private final Consumer<Imsg> sink = this::deliver;
+
 	/** The listener got a message since its last {@link ImsgListener#onReadComplete}. */
 	private boolean deliveredInRead;
 
@@ -109,7 +113,7 @@ final class ChannelReader {
 	}
 
 	/** Whether {@code receive} reads the socket itself: asked for, no listener, and a transport that can. */
-	static boolean callerReads(ChannelOptions options, Transport transport, @Nullable ImsgListener listener) {
+	private static boolean callerReads(ChannelOptions options, Transport transport, @Nullable ImsgListener listener) {
 		return options.callerReads() && listener == null && transport.supportsCallerReads();
 	}
 
@@ -143,7 +147,7 @@ final class ChannelReader {
 					&& (drainAll || this.paused == 0); i++) {
 				FrameDecoder.Result result;
 				try {
-					result = this.decoder.readFrom(this.transport, buf, this::deliver);
+					result = this.decoder.readFrom(this.transport, buf, this.sink);
 				}
 				finally {
 					readComplete();
@@ -217,7 +221,7 @@ final class ChannelReader {
 				}
 				FrameDecoder.Result result;
 				try {
-					result = this.decoder.readFrom(this.transport, ownBuffer(), this::deliver);
+					result = this.decoder.readFrom(this.transport, ownBuffer(), this.sink);
 				}
 				catch (ImsgException ex) {
 					this.channel.fail(ex);

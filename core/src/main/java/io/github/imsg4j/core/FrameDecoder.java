@@ -196,8 +196,10 @@ final class FrameDecoder {
 	 */
 	private void deliver(ByteBuffer buf, int complete, Consumer<Imsg> sink) {
 		int payloads = 0;
-		for (int at = 0; at < complete; at += this.wire.length(buf, at)) {
-			payloads += this.wire.length(buf, at) - WireFormat.HEADER_SIZE;
+		for (int at = 0; at < complete;) {
+			int len = this.wire.length(buf, at);
+			payloads += len - WireFormat.HEADER_SIZE;
+			at += len;
 		}
 		byte[] copy = new byte[payloads];
 		ByteBuffer shared = ByteBuffer.wrap(copy).asReadOnlyBuffer();

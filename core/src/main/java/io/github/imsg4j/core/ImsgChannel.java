@@ -114,11 +114,10 @@ public final class ImsgChannel implements AutoCloseable {
 			this.budget.untrack(this);
 			checkCallerReads(options, true);
 		}
-		this.sender = new ChannelSender(this, transport, this.loop, options, this.budget,
-				ChannelReader.callerReads(options, transport, listener));
 		this.inbox = (listener == null) ? new ChannelInbox(this, this.budget) : null;
 		this.reader = new ChannelReader(this, transport, this.loop, options, this.budget, this.warnings, listener,
 				this.inbox);
+		this.sender = new ChannelSender(this, transport, this.loop, options, this.budget, !this.reader.loopReads());
 		this.loop.execute(this::register);
 	}
 
