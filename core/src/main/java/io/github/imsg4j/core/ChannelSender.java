@@ -392,10 +392,10 @@ final class ChannelSender {
 			finally {
 				this.lock.unlock();
 			}
-			int n;
+			long n;
 			IOException failure = null;
 			try {
-				n = this.transport.write(write.bytes(), write.fd());
+				n = this.transport.write(write.buffers(), write.count(), write.fd());
 			}
 			catch (IOException ex) {
 				n = -1;

@@ -118,8 +118,13 @@ final class JunixTransport implements Transport {
 		}
 	}
 
+	/**
+	 * One buffer per write: junixsocket has no gathering write (its {@code write(ByteBuffer[], int, int)} sends
+	 * the first buffer only).
+	 */
 	@Override
-	public int write(ByteBuffer src, @Nullable FileDescriptor fd) throws IOException {
+	public long write(ByteBuffer[] srcs, int count, @Nullable FileDescriptor fd) throws IOException {
+		ByteBuffer src = srcs[0];
 		if (fd != null) {
 			this.channel.setOutboundFileDescriptors(fd);
 		}

@@ -11,7 +11,7 @@ import java.util.ArrayDeque;
  */
 final class SegmentPool {
 
-	/** Size of one segment: the most one {@code sendmsg} writes, as junixsocket cannot gather buffers. */
+	/** Size of one segment: the most one {@code sendmsg} writes on junixsocket, which cannot gather buffers. */
 	static final int SEGMENT_SIZE = 64 * 1024;
 
 	static final int MAX_POOLED = 64;

@@ -46,14 +46,17 @@ public interface Transport extends Closeable {
 	FileDescriptor detach(FileDescriptor received) throws IOException;
 
 	/**
-	 * One {@code sendmsg} of the bytes between {@code src}'s position and limit.
+	 * One {@code sendmsg} of the bytes between each buffer's position and limit, in order (a gathering write,
+	 * where the layer can; else as many as one buffer holds), advancing the buffers' positions past what the
+	 * socket took.
 	 *
-	 * @param src the bytes; a direct buffer avoids a copy
+	 * @param srcs the buffers; direct buffers avoid a copy
+	 * @param count how many of {@code srcs}, from the first, to write
 	 * @param fd a descriptor to send with this write's first byte, or {@code null}
 	 * @return bytes written; 0 means none, and then {@code fd} was not sent either
 	 * @throws IOException on a socket error
 	 */
-	int write(ByteBuffer src, @Nullable FileDescriptor fd) throws IOException;
+	long write(ByteBuffer[] srcs, int count, @Nullable FileDescriptor fd) throws IOException;
 
 	/**
 	 * The peer's credentials, read from the kernel once when the transport was made.

@@ -27,22 +27,42 @@ import org.jspecify.annotations.Nullable;
  */
 public final class WriteQueue {
 
-	/** One write, filled by {@link #nextWrite}: the bytes to send and the descriptor to send with them. */
+	/**
+	 * Most segments one write gathers: 4 x 64 KiB, about what an {@code AF_UNIX} socket's send buffer takes at
+	 * once (net.core.wmem_default is 208 KiB), so one {@code sendmsg} can fill it.
+	 */
+	public static final int MAX_GATHER = 4;
+
+	/**
+	 * One write, filled by {@link #nextWrite}: the bytes to send, in up to {@link #MAX_GATHER} buffers to be
+	 * written with one gathering {@code sendmsg}, and the descriptor to send with the first byte.
+	 */
 	public static final class Write {
 
-		private @Nullable Segment segment;
+		private final Segment[] segments = new Segment[MAX_GATHER];
+
+		private final ByteBuffer[] buffers = new ByteBuffer[MAX_GATHER];
+
+		private int count;
 
 		private @Nullable OutboundFd fd;
 
 		/**
-		 * @return the bytes to write, between position and limit; a view of its own, not shared with appends
+		 * @return the buffers to write in order, each between its position and limit; views of their own, not
+		 *         shared with appends. Only the first {@link #count()} are part of this write.
 		 */
-		public ByteBuffer bytes() {
-			Segment s = this.segment;
-			if (s == null) {
+		public ByteBuffer[] buffers() {
+			if (this.count == 0) {
 				throw new IllegalStateException("no write planned");
 			}
-			return s.out;
+			return this.buffers;
+		}
+
+		/**
+		 * @return how many of {@link #buffers()} this write has (1 to {@link #MAX_GATHER})
+		 */
+		public int count() {
+			return this.count;
 		}
 
 		/**
@@ -51,6 +71,24 @@ public final class WriteQueue {
 		public java.io.@Nullable FileDescriptor fd() {
 			OutboundFd f = this.fd;
 			return (f != null) ? f.fd() : null;
+		}
+
+		private boolean holds(Segment segment) {
+			for (int i = 0; i < this.count; i++) {
+				if (this.segments[i] == segment) {
+					return true;
+				}
+			}
+			return false;
+		}
+
+		private void clear() {
+			for (int i = 0; i < this.count; i++) {
+				this.segments[i] = null;
+				this.buffers[i] = null;
+			}
+			this.count = 0;
+			this.fd = null;
 		}
 	}
 
@@ -176,18 +214,16 @@ public final class WriteQueue {
 
 	/**
 	 * Picks the next write from the head of the queue: as many bytes as one {@code sendmsg} may carry under
-	 * the descriptor rule.
+	 * the descriptor rule, gathered from up to {@link #MAX_GATHER} segments.
 	 *
 	 * @param write filled in with the bytes and the descriptor
 	 * @return {@code false} when nothing is queued or another write is still in flight
 	 */
 	public boolean nextWrite(Write write) {
-		Segment head = this.segments.peekFirst();
-		if (head == null || this.inFlight != null || this.written == this.appended) {
+		if (this.inFlight != null || this.written == this.appended) {
 			return false;
 		}
-		int end = head.data.position();
-		long chunkEnd = this.written + (end - this.headRead);
+		long end = this.appended;
 		OutboundFd attach = null;
 		Iterator<PendingFd> it = this.fds.iterator();
 		if (it.hasNext()) {
@@ -196,16 +232,30 @@ public final class WriteQueue {
 				attach = first.fd();
 				// stop before the next message that carries a descriptor
 				if (it.hasNext()) {
-					chunkEnd = Math.min(chunkEnd, it.next().offset());
+					end = it.next().offset();
 				}
 			}
 			else {
-				chunkEnd = Math.min(chunkEnd, first.offset());
+				end = first.offset();
 			}
 		}
-		int writeEnd = this.headRead + (int) (chunkEnd - this.written);
-		head.out.limit(writeEnd).position(this.headRead);
-		write.segment = head;
+		long at = this.written;
+		int from = this.headRead;
+		int count = 0;
+		// every segment but the tail is full, so segment boundaries follow from the head's read offset
+		for (Segment segment : this.segments) {
+			if (at == end || count == MAX_GATHER) {
+				break;
+			}
+			int to = (int) Math.min(segment.data.position(), from + (end - at));
+			segment.out.limit(to).position(from);
+			write.segments[count] = segment;
+			write.buffers[count] = segment.out;
+			count++;
+			at += to - from;
+			from = 0;
+		}
+		write.count = count;
 		write.fd = attach;
 		this.inFlight = write;
 		return true;
@@ -218,24 +268,25 @@ public final class WriteQueue {
 	 * @param write the write
 	 * @param n bytes the socket took; 0 (or less, for a failed write) when it took none
 	 */
-	public void completeWrite(Write write, int n) {
+	public void completeWrite(Write write, long n) {
 		if (this.inFlight != write) {
 			throw new IllegalStateException("not the write in flight");
 		}
 		this.inFlight = null;
-		Segment segment = write.segment;
 		OutboundFd attached = write.fd;
-		write.segment = null;
-		write.fd = null;
 		if (this.discardedInFlight) {
-			// the queue was discarded meanwhile and left these two to us
+			// the queue was discarded meanwhile and left these to us
 			this.discardedInFlight = false;
 			if (attached != null) {
 				FdRelease.release(attached);
 			}
-			SegmentPool.recycle(segment);
+			for (int i = 0; i < write.count; i++) {
+				SegmentPool.recycle(write.segments[i]);
+			}
+			write.clear();
 			return;
 		}
+		write.clear();
 		if (n <= 0) {
 			return;
 		}
@@ -243,13 +294,20 @@ public final class WriteQueue {
 			this.fds.removeFirst();
 			FdRelease.release(attached);
 		}
-		this.headRead += n;
-		this.written += n;
-		ByteBuffer data = segment.data;
-		if (this.headRead == data.position()
-				&& (!data.hasRemaining() || this.segments.size() > 1 || this.written == this.appended)) {
+		long left = n;
+		while (left > 0) {
+			Segment head = this.segments.getFirst();
+			ByteBuffer data = head.data;
+			int took = (int) Math.min(left, data.position() - this.headRead);
+			this.headRead += took;
+			this.written += took;
+			left -= took;
+			if (this.headRead < data.position()
+					|| (data.hasRemaining() && this.segments.size() == 1 && this.written != this.appended)) {
+				break;
+			}
 			this.segments.removeFirst();
-			SegmentPool.recycle(segment);
+			SegmentPool.recycle(head);
 			this.headRead = 0;
 		}
 		while (!this.messageEnds.isEmpty() && this.messageEnds.first() <= this.written) {
@@ -271,7 +329,7 @@ public final class WriteQueue {
 		}
 		this.fds.clear();
 		for (Segment segment : this.segments) {
-			if (busy == null || segment != busy.segment) {
+			if (busy == null || !busy.holds(segment)) {
 				SegmentPool.recycle(segment);
 			}
 		}

@@ -111,6 +111,7 @@ final class FfmTransport implements Transport {
 		s.iovec.set(ADDRESS, 0, target);
 		s.iovec.set(JAVA_LONG, 8, remaining);
 		MemorySegment msg = s.msghdr;
+		msg.set(JAVA_LONG, Posix.MSG_IOVLEN, 1);
 		if (this.receiveFds) {
 			msg.set(ADDRESS, Posix.MSG_CONTROL, s.control);
 			msg.set(JAVA_LONG, Posix.MSG_CONTROLLEN, Posix.CONTROL_SPACE);
@@ -207,21 +208,11 @@ final class FfmTransport implements Transport {
 	}
 
 	@Override
-	public int write(ByteBuffer src, @Nullable FileDescriptor fd) throws IOException {
-		int remaining = src.remaining();
+	public long write(ByteBuffer[] srcs, int count, @Nullable FileDescriptor fd) throws IOException {
 		Scratch s = Scratch.get();
-		boolean direct = src.isDirect();
-		MemorySegment source;
-		if (direct) {
-			source = MemorySegment.ofBuffer(src);
-		}
-		else {
-			source = s.bounce(remaining);
-			MemorySegment.copy(src.array(), src.arrayOffset() + src.position(), source, JAVA_BYTE, 0, remaining);
-		}
-		s.iovec.set(ADDRESS, 0, source);
-		s.iovec.set(JAVA_LONG, 8, remaining);
+		int iovs = gather(s, srcs, count);
 		MemorySegment msg = s.msghdr;
+		msg.set(JAVA_LONG, Posix.MSG_IOVLEN, iovs);
 		if (fd != null) {
 			s.control.set(JAVA_LONG, 0, Posix.CMSG_HEADER + 4);
 			s.control.set(JAVA_INT, 8, Posix.SOL_SOCKET);
@@ -249,8 +240,46 @@ final class FfmTransport implements Transport {
 			failUnlessNotReady("sendmsg", s);
 			return 0;
 		}
-		src.position(src.position() + (int) n);
-		return (int) n;
+		long left = n;
+		for (int i = 0; i < count && left > 0; i++) {
+			ByteBuffer src = srcs[i];
+			int took = (int) Math.min(left, src.remaining());
+			src.position(src.position() + took);
+			left -= took;
+		}
+		return n;
+	}
+
+	/**
+	 * Points the scratch {@code iovec}s at the buffers: one per direct buffer, or, if any is on the heap, one
+	 * for a native copy of them all.
+	 *
+	 * @return how many {@code iovec}s to send
+	 */
+	private static int gather(Scratch s, ByteBuffer[] srcs, int count) {
+		boolean allDirect = true;
+		long total = 0;
+		for (int i = 0; i < count; i++) {
+			allDirect &= srcs[i].isDirect();
+			total += srcs[i].remaining();
+		}
+		if (allDirect) {
+			for (int i = 0; i < count; i++) {
+				s.iovec.set(ADDRESS, Posix.IOVEC_SIZE * i, MemorySegment.ofBuffer(srcs[i]));
+				s.iovec.set(JAVA_LONG, Posix.IOVEC_SIZE * i + 8, srcs[i].remaining());
+			}
+			return count;
+		}
+		MemorySegment bounce = s.bounce(total);
+		long at = 0;
+		for (int i = 0; i < count; i++) {
+			ByteBuffer src = srcs[i];
+			MemorySegment.copy(MemorySegment.ofBuffer(src), 0, bounce, at, src.remaining());
+			at += src.remaining();
+		}
+		s.iovec.set(ADDRESS, 0, bounce);
+		s.iovec.set(JAVA_LONG, 8, total);
+		return 1;
 	}
 
 	/** After a failed {@code recvmsg}/{@code sendmsg}: {@code EAGAIN} (nothing now) returns, anything else throws. */

@@ -3,6 +3,8 @@ package io.github.imsg4j.core.internal.ffm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import io.github.imsg4j.core.internal.WriteQueue;
+
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -33,7 +35,7 @@ final class Scratch {
 	private Scratch() {
 		this.state = Posix.newState(this.arena);
 		this.msghdr = this.arena.allocate(Posix.MSGHDR_SIZE, 8);
-		this.iovec = this.arena.allocate(Posix.IOVEC_SIZE, 8);
+		this.iovec = this.arena.allocate(Posix.IOVEC_SIZE * WriteQueue.MAX_GATHER, 8);
 		this.control = this.arena.allocate(Posix.CONTROL_SPACE, 8);
 		this.small = this.arena.allocate(64, 8);
 		this.bounce = this.arena.allocate(64 * 1024, 8);
