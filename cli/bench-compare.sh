@@ -13,6 +13,8 @@
 #
 # Env: SCALE=K   divide every N by K (default 1: the protocol's 1000000/200000/100000/50000)
 #      WARMUP=F  imsg4j clients first run F x N over another connection (default 1; 0 = cold)
+#      WARMUP_SECS=S  ... and repeat that run until S seconds have passed (default 4: on the 2-CPU VM the JIT
+#                needs seconds; with 0, W3 J->C measured 0.78-0.82x of C->C where 4 s gave 0.96-1.04x)
 #      PIN=CPU   run everything under `taskset -c CPU`
 #      ONLY="W1 W4"  run only these workloads
 #      PAIRS="CC JJ JC CJ"  run only these client->server pairs (the Spring server's table is then partial)
@@ -27,6 +29,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 scale=${SCALE:-1}
 warmup=${WARMUP:-1}
+warmup_secs=${WARMUP_SECS:-4}
 pin=()
 [ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")
 read -r -a jopts <<< "${JAVA_OPTS:-}"
@@ -44,7 +47,7 @@ client() { # IMPL GEN ARGS... -> one result line
   else
     local n=$3 w
     w=$(awk -v n="$n" -v f="$warmup" 'BEGIN { printf "%d", n * f }')
-    "${pin[@]}" java "${jopts[@]}" -jar "$jar" bench "$1" --wire "$gen" --warmup "$w" "${copts[@]}" "${@:2}"
+    "${pin[@]}" java "${jopts[@]}" -jar "$jar" bench "$1" --wire "$gen" --warmup "$w" --warmup-secs "$warmup_secs" "${copts[@]}" "${@:2}"
   fi
 }
 
@@ -82,7 +85,7 @@ done
 
 echo
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); java: $(java -version 2>&1 | head -1)"
-echo "runs: $runs, scale: 1/$scale, imsg4j client warm-up: $warmup x N${PIN:+, pinned to CPU $PIN}${ONLY:+, only $ONLY}${JAVA_OPTS:+, JAVA_OPTS=$JAVA_OPTS}"
+echo "runs: $runs, scale: 1/$scale, imsg4j client warm-up: $warmup x N for at least ${warmup_secs} s${PIN:+, pinned to CPU $PIN}${ONLY:+, only $ONLY}${JAVA_OPTS:+, JAVA_OPTS=$JAVA_OPTS}"
 echo
 awk '
 function median(key,   n, i, j, t, a) {

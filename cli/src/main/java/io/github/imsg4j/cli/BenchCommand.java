@@ -24,7 +24,9 @@ import picocli.CommandLine.Parameters;
 /**
  * The bench protocol of {@code ../shared/bench-protocol.md}, with exactly its commands, arguments and output
  * lines, {@code impl=imsg4j}. {@code --warmup N} first runs the same workload over a separate connection
- * (JIT-compiled code runs warm in a daemon); the line then says {@code warmup=N}.
+ * (JIT-compiled code runs warm in a daemon); the line then says {@code warmup=N}. {@code --warmup-secs S}
+ * repeats that run until S seconds have passed (on a busy 2-CPU machine the JIT takes seconds to finish); the
+ * line then also says {@code warmup_runs=R}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "The bench protocol (server, send, ping).",
 		subcommands = { BenchCommand.Server.class, BenchCommand.Send.class, BenchCommand.Ping.class })
@@ -125,6 +127,13 @@ final class BenchCommand {
 		}
 	}
 
+	/** One run of a client's workload: {@code count} messages or round trips over a connection of its own. */
+	@FunctionalInterface
+	interface Run {
+
+		void messages(int count) throws InterruptedException;
+	}
+
 	/** What both clients take: the generation, the warm-up, the server's path. */
 	static final class Client {
 
@@ -133,6 +142,12 @@ final class BenchCommand {
 
 		@Option(names = "--warmup", defaultValue = "0", description = "first run this many over another connection")
 		int warmup;
+
+		@Option(names = "--warmup-secs", defaultValue = "0", description = "repeat the --warmup run until this many "
+				+ "seconds have passed")
+		double warmupSecs;
+
+		private int warmupRuns;
 
 		@Option(names = "--caller-reads", description = "receive() reads the socket on the client's own thread "
 				+ "(ChannelOptions.withCallerReads; FFM transport only) instead of the event loop handing replies over")
@@ -145,8 +160,23 @@ final class BenchCommand {
 			return BenchCommand.options(this.wire).withCallerReads(this.callerReads);
 		}
 
+		/** Runs the warm-up, {@code --warmup} messages at a time, until {@code --warmup-secs} have passed. */
+		void warmUp(Run run) throws InterruptedException {
+			if (this.warmup <= 0) {
+				return;
+			}
+			long until = System.nanoTime() + (long) (this.warmupSecs * 1e9);
+			do {
+				run.messages(this.warmup);
+				this.warmupRuns++;
+			}
+			while (System.nanoTime() - until < 0);
+		}
+
 		String warmupNote() {
-			return ((this.warmup > 0) ? " warmup=" + this.warmup : "") + (this.callerReads ? " caller_reads=1" : "");
+			return ((this.warmup > 0) ? " warmup=" + this.warmup : "")
+					+ ((this.warmupRuns > 1) ? " warmup_runs=" + this.warmupRuns : "")
+					+ (this.callerReads ? " caller_reads=1" : "");
 		}
 	}
 
@@ -167,12 +197,10 @@ final class BenchCommand {
 		String fd;
 
 		@Override
-		public Integer call() {
+		public Integer call() throws InterruptedException {
 			boolean withFd = "fd".equals(this.fd);
 			try {
-				if (this.client.warmup > 0) {
-					run(this.client.warmup, withFd);
-				}
+				this.client.warmUp(count -> run(count, withFd));
 				long t0 = System.nanoTime();
 				run(this.n, withFd);
 				double secs = (System.nanoTime() - t0) / 1e9;
@@ -235,9 +263,7 @@ final class BenchCommand {
 		@Override
 		public Integer call() throws InterruptedException {
 			try {
-				if (this.client.warmup > 0) {
-					runClients(this.client.warmup);
-				}
+				this.client.warmUp(this::runClients);
 				long t0 = System.nanoTime();
 				long[][] rtts = runClients(this.n);
 				double secs = (System.nanoTime() - t0) / 1e9;
