@@ -9,6 +9,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.imsg4j.core.internal.EventLoop;
+import io.github.imsg4j.core.internal.HeldFd;
 import io.github.imsg4j.core.internal.Poller;
 import io.github.imsg4j.core.internal.SafeLog;
 import io.github.imsg4j.core.internal.Transport;
@@ -100,7 +101,7 @@ final class ChannelReader {
 		this.listener = listener;
 		this.inbox = inbox;
 		this.decoder = new FrameDecoder(channel, options.wireFormat(), options.maxMessageSize(), warnings);
-		this.fds = new ReceivedFds(transport, budget, options.maxReceivedFds(),
+		this.fds = new ReceivedFds(budget, options.maxReceivedFds(),
 				() -> loop.execute(() -> resume(PAUSED_FOR_FDS)));
 		if (callerReads(options, transport, listener)) {
 			this.turn = new ReentrantLock();
@@ -324,8 +325,9 @@ final class ChannelReader {
 			message.close();
 			return;
 		}
-		if (message.hasFd()) {
-			ReceivedFds.Attached attached = this.fds.attach(message);
+		HeldFd fd = message.heldFd();
+		if (fd != null && fd.isHeld()) {
+			ReceivedFds.Attached attached = this.fds.attach(fd);
 			if (attached == ReceivedFds.Attached.OVER_BUDGET) {
 				message.close();
 				this.channel.fail(new ImsgLimitException(this.channel.name() + ": received descriptors across "

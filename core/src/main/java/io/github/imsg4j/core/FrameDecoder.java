@@ -1,6 +1,5 @@
 package io.github.imsg4j.core;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -8,7 +7,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.function.Consumer;
 
-import io.github.imsg4j.core.internal.SocketLayer;
+import io.github.imsg4j.core.internal.HeldFd;
 import io.github.imsg4j.core.internal.Transport;
 import org.jspecify.annotations.Nullable;
 
@@ -44,10 +43,10 @@ final class FrameDecoder {
 		EOF
 	}
 
-	private record ReceivedFd(FileDescriptor fd, long from, long to) {
+	private record ReceivedFd(HeldFd fd, long from, long to) {
 	}
 
-	private static final FileDescriptor[] NO_FDS = new FileDescriptor[0];
+	private static final HeldFd[] NO_FDS = new HeldFd[0];
 
 	/** Header bytes needed to know whether a message claims a descriptor: type, then len (and classic's flags). */
 	private static final int FD_MARK_END = 8;
@@ -96,7 +95,7 @@ final class FrameDecoder {
 		}
 		long from = this.base + buf.position();
 		int n = 0;
-		FileDescriptor[] received = NO_FDS;
+		HeldFd[] received = NO_FDS;
 		try {
 			n = transport.read(buf);
 		}
@@ -134,20 +133,20 @@ final class FrameDecoder {
 		return ", header " + this.wire.decodeHeader(b, 0);
 	}
 
-	private void adopt(FileDescriptor[] received, long from, long to) {
+	private void adopt(HeldFd[] received, long from, long to) {
 		if (received.length > 1) {
 			this.warnings.log(LOG, System.Logger.Level.WARNING, () -> this.origin + ": peer sent " + received.length
 					+ " descriptors with the bytes at stream offset " + from + "; imsg takes one per message: closing "
 					+ (received.length - 1), null);
 		}
 		for (int i = 0; i < received.length; i++) {
-			FileDescriptor fd = received[i];
+			HeldFd fd = received[i];
 			// One descriptor per message and per read, as imsg's recvmsg keeps only the first of a cmsg.
-			if (i == 0 && to > from && fd.valid()) {
+			if (i == 0 && to > from) {
 				this.fds.addLast(new ReceivedFd(fd, from, to));
 			}
 			else {
-				SocketLayer.get().closeOwn(fd);
+				fd.close();
 			}
 		}
 	}
@@ -210,15 +209,15 @@ final class FrameDecoder {
 			int payload = len - WireFormat.HEADER_SIZE;
 			buf.get(at + WireFormat.HEADER_SIZE, copy, to, payload);
 			boolean claims = this.wire.claimsFd(buf, at);
-			FileDescriptor fd = claims ? claim(this.base + at) : null;
+			HeldFd fd = claims ? claim(this.base + at) : null;
 			sink.accept(new Imsg(this.origin, buf.getInt(at), buf.getInt(at + 8), buf.getInt(at + 12), shared, to,
-					payload, claims, fd, true));
+					payload, claims, fd));
 			at += len;
 			to += payload;
 		}
 	}
 
-	private @Nullable FileDescriptor claim(long messageStart) {
+	private @Nullable HeldFd claim(long messageStart) {
 		Iterator<ReceivedFd> it = this.fds.iterator();
 		while (it.hasNext()) {
 			ReceivedFd r = it.next();
@@ -246,7 +245,7 @@ final class FrameDecoder {
 				continue;
 			}
 			this.warnings.log(LOG, System.Logger.Level.WARNING, unclaimedMessage(r), null);
-			SocketLayer.get().closeOwn(r.fd());
+			r.fd().close();
 		}
 		if (keep != null) {
 			this.fds.addFirst(keep);
@@ -266,7 +265,7 @@ final class FrameDecoder {
 	void dispose() {
 		ReceivedFd r;
 		while ((r = this.fds.pollFirst()) != null) {
-			SocketLayer.get().closeOwn(r.fd());
+			r.fd().close();
 		}
 		this.partial = null;
 	}

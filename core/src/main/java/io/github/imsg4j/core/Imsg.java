@@ -3,9 +3,8 @@ package io.github.imsg4j.core;
 import java.io.FileDescriptor;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicReference;
 
-import io.github.imsg4j.core.internal.SocketLayer;
+import io.github.imsg4j.core.internal.HeldFd;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,9 +21,6 @@ import org.jspecify.annotations.Nullable;
 public final class Imsg implements AutoCloseable {
 
 	private static final Cleaner CLEANER = Cleaner.create();
-
-	/** Shared by every message without a descriptor: it only ever holds {@code null}. */
-	private static final AtomicReference<@Nullable FileDescriptor> NO_FD = new AtomicReference<>();
 
 	/** Where the message came from (the channel, or a string), for error messages. */
 	private final Object origin;
@@ -44,21 +40,11 @@ public final class Imsg implements AutoCloseable {
 
 	private final boolean claimsFd;
 
-	private final boolean fdArrived;
+	/** The descriptor and its state (held, taken, closed), or {@code null} when none came. */
+	private final @Nullable HeldFd fd;
 
-	private final AtomicReference<@Nullable FileDescriptor> fd;
-
+	/** Closes {@link #fd} if a message is dropped without {@link #close()}; {@code null} without one. */
 	private final Cleaner.@Nullable Cleanable cleanable;
-
-	/** The descriptor came from the socket layer (see the decoder's constructor). */
-	private final boolean received;
-
-	/**
-	 * The received descriptors of the connection whose socket still has {@link #fd} registered (junixsocket closes
-	 * such descriptors with the socket), or {@code null} once the descriptor is independent. {@link #takeFd()} detaches it first; a
-	 * message closed without taking its descriptor never pays for that. Guarded by {@code this}.
-	 */
-	private @Nullable ReceivedFds attachedTo;
 
 	/**
 	 * Creates a message. Channels create them as they decode; tests and forwarding code may too.
@@ -73,21 +59,19 @@ public final class Imsg implements AutoCloseable {
 	 */
 	public Imsg(String origin, int type, int peerid, int pid, ByteBuffer payload, boolean claimsFd,
 			@Nullable FileDescriptor fd) {
-		this(origin, type, peerid, pid, payload.slice().asReadOnlyBuffer(), 0, payload.remaining(), claimsFd, fd,
-				false);
+		this(origin, type, peerid, pid, payload.slice().asReadOnlyBuffer(), 0, payload.remaining(), claimsFd,
+				(fd != null) ? HeldFd.ofApplication(fd) : null);
 	}
 
 	/**
 	 * The decoder's constructor: the payload is {@code length} bytes at {@code offset} of {@code data}, a read-only
 	 * buffer that many messages of one read share. No view is made until {@link #payload()} asks for one, so that
-	 * a message costs one small object (and an {@link AtomicReference} and a {@link Cleaner} registration only
-	 * when it carries a descriptor).
+	 * a message costs one small object (and a {@link Cleaner} registration only when it carries a descriptor).
 	 *
-	 * @param received whether {@code fd} came from the socket layer, which then closes it directly (no JDK cleaner
-	 *        is registered for such descriptors); {@code false} for one the application made
+	 * @param fd the descriptor that came with the message, held by the message from now on, or {@code null}
 	 */
 	Imsg(Object origin, int type, int peerid, int pid, ByteBuffer data, int offset, int length, boolean claimsFd,
-			@Nullable FileDescriptor fd, boolean received) {
+			@Nullable HeldFd fd) {
 		this.origin = origin;
 		this.type = type;
 		this.peerid = peerid;
@@ -96,18 +80,9 @@ public final class Imsg implements AutoCloseable {
 		this.offset = offset;
 		this.length = length;
 		this.claimsFd = claimsFd;
-		this.fdArrived = fd != null;
-		if (fd != null) {
-			this.fd = new AtomicReference<>(fd);
-			// A safety net only: a message dropped without close() still gives its descriptor back to the system.
-			this.cleanable = CLEANER.register(this, new CloseUntaken(this.fd, received));
-			this.received = received;
-		}
-		else {
-			this.fd = NO_FD;
-			this.cleanable = null;
-			this.received = false;
-		}
+		this.fd = fd;
+		// A safety net only: a message dropped without close() still gives its descriptor back to the system.
+		this.cleanable = (fd != null) ? CLEANER.register(this, fd) : null;
 	}
 
 	/**
@@ -208,7 +183,7 @@ public final class Imsg implements AutoCloseable {
 	 * @return {@code true} if a descriptor was claimed but none came
 	 */
 	public boolean fdLost() {
-		return this.claimsFd && !this.fdArrived;
+		return this.claimsFd && this.fd == null;
 	}
 
 	/**
@@ -217,7 +192,8 @@ public final class Imsg implements AutoCloseable {
 	 * @return {@code true} until the descriptor is taken or the message closed
 	 */
 	public boolean hasFd() {
-		return this.fd != NO_FD && this.fd.get() != null;
+		HeldFd f = this.fd;
+		return f != null && f.isHeld();
 	}
 
 	/**
@@ -229,22 +205,20 @@ public final class Imsg implements AutoCloseable {
 	 *         was already taken or closed
 	 */
 	public FileDescriptor takeFd() {
-		FileDescriptor taken;
-		ReceivedFds attached;
-		synchronized (this) {
-			taken = (this.fd != NO_FD) ? this.fd.getAndSet(null) : null;
-			attached = this.attachedTo;
-			this.attachedTo = null;
-			if (taken != null && attached != null) {
-				try {
-					taken = attached.detach(this, taken);
-				}
-				catch (java.io.IOException ex) {
-					if (this.cleanable != null) {
-						this.cleanable.clean();
-					}
-					throw new ImsgFdException(describe() + " has a file descriptor that could not be taken: "
-							+ ex.getMessage() + " (it was closed)");
+		HeldFd f = this.fd;
+		FileDescriptor taken = null;
+		if (f != null) {
+			try {
+				taken = f.take();
+			}
+			catch (java.io.IOException ex) {
+				throw new ImsgFdException(describe() + " has a file descriptor that could not be taken: "
+						+ ex.getMessage() + " (it was closed)");
+			}
+			finally {
+				Cleaner.Cleanable c = this.cleanable;
+				if (c != null) {
+					c.clean(); // the message no longer holds it: nothing left for the cleaner
 				}
 			}
 		}
@@ -253,7 +227,7 @@ public final class Imsg implements AutoCloseable {
 			if (!this.claimsFd) {
 				why = "carries no file descriptor (its header claims none)";
 			}
-			else if (!this.fdArrived) {
+			else if (f == null) {
 				why = "claimed a file descriptor that never arrived (fd passing failed or is not enabled on this channel)";
 			}
 			else {
@@ -261,67 +235,27 @@ public final class Imsg implements AutoCloseable {
 			}
 			throw new ImsgFdException(describe() + " " + why);
 		}
-		if (this.cleanable != null) {
-			this.cleanable.clean();
-		}
 		return taken;
 	}
 
 	/** Closes the descriptor if nobody took it. Closing twice does nothing. */
 	@Override
 	public void close() {
-		if (this.fd == NO_FD) {
-			return;
-		}
-		ReceivedFds attached;
-		synchronized (this) {
-			FileDescriptor left = this.fd.getAndSet(null);
-			if (left != null) {
-				// Also unregisters it from junixsocket's socket: no detaching needed to close it.
-				closeFd(left, this.received);
-			}
-			attached = this.attachedTo;
-			this.attachedTo = null;
-		}
-		if (attached != null) {
-			attached.release(this);
-		}
-		if (this.cleanable != null) {
-			this.cleanable.clean();
+		Cleaner.Cleanable c = this.cleanable;
+		if (c != null) {
+			c.clean(); // runs the descriptor's close() once, whoever comes first
 		}
 	}
 
-	/** Whether the descriptor came from the socket layer, which may then close it directly. */
-	boolean fdFromSocket() {
-		return this.received;
+	/** The descriptor, for the channel to count it; {@code null} when none came. */
+	@Nullable HeldFd heldFd() {
+		return this.fd;
 	}
 
-	/** The channel delivers a message whose descriptor its socket still has registered. */
-	synchronized void attachTo(ReceivedFds holder) {
-		this.attachedTo = holder;
-	}
-
-	/**
-	 * The channel's socket is about to close: a descriptor still held becomes independent of it, so that the
-	 * message keeps it (a peer that sends a descriptor and exits must not take it back with it).
-	 */
-	void detachBeforeSocketCloses() {
-		synchronized (this) {
-			ReceivedFds attached = this.attachedTo;
-			this.attachedTo = null;
-			FileDescriptor raw = (this.fd != NO_FD) ? this.fd.get() : null;
-			if (attached == null || raw == null) {
-				return;
-			}
-			FileDescriptor owned;
-			try {
-				owned = attached.detach(this, raw);
-			}
-			catch (java.io.IOException ex) {
-				owned = null; // out of descriptors: the message has none left, as if it never came
-			}
-			this.fd.set(owned);
-		}
+	/** Whether the socket layer made the descriptor, which may then close it directly (no JDK cleaner). */
+	boolean fdMadeHere() {
+		HeldFd f = this.fd;
+		return f != null && f.madeHere();
 	}
 
 	private String describe() {
@@ -333,27 +267,6 @@ public final class Imsg implements AutoCloseable {
 	public String toString() {
 		return "Imsg[type=" + Integer.toUnsignedString(this.type) + ", len=" + length() + ", peerid="
 				+ Integer.toUnsignedString(this.peerid) + ", pid=" + this.pid
-				+ (this.claimsFd ? (this.fdArrived ? ", fd" : ", fd lost") : "") + "]";
-	}
-
-	/** Closes a descriptor nobody took; holds no reference to the message. */
-	private record CloseUntaken(AtomicReference<@Nullable FileDescriptor> fd, boolean received) implements Runnable {
-
-		@Override
-		public void run() {
-			FileDescriptor left = this.fd.getAndSet(null);
-			if (left != null) {
-				closeFd(left, this.received);
-			}
-		}
-	}
-
-	private static void closeFd(FileDescriptor fd, boolean received) {
-		if (received) {
-			SocketLayer.get().closeOwn(fd);
-		}
-		else {
-			Fds.closeQuietly(fd);
-		}
+				+ (this.claimsFd ? ((this.fd != null) ? ", fd" : ", fd lost") : "") + "]";
 	}
 }

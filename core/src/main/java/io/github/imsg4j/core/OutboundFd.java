@@ -129,7 +129,7 @@ public final class OutboundFd {
 	 * @throws ImsgFdException when the message has no descriptor (see {@link Imsg#takeFd()})
 	 */
 	public static OutboundFd forwardFrom(Imsg message) {
-		boolean received = message.fdFromSocket();
+		boolean received = message.fdMadeHere();
 		return new OutboundFd(message.takeFd(), true, received);
 	}
 

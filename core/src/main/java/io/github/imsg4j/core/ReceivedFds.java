@@ -1,23 +1,21 @@
 package io.github.imsg4j.core;
 
-import java.io.FileDescriptor;
-import java.io.IOException;
-import java.util.WeakHashMap;
+import java.util.HashSet;
+import java.util.Set;
 
-import io.github.imsg4j.core.internal.Transport;
+import io.github.imsg4j.core.internal.HeldFd;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The descriptors a connection delivered and nobody has taken or closed yet: counted against the connection's
- * limit ({@link ChannelOptions#maxReceivedFds()}) and the shared budget, and made independent of the socket
- * (junixsocket keeps received descriptors registered with it) when taken or when the socket closes.
+ * limit ({@link ChannelOptions#maxReceivedFds()}) and the shared budget until each {@link HeldFd} says it is
+ * released, and, where the socket layer ties them to the socket (junixsocket), made independent of it before
+ * the socket closes.
  *
- * <p>One scheme: this object's monitor guards everything. {@link #attach} runs on the loop; {@link #release} and
- * {@link #detach} on whichever thread the application closes or takes a message's descriptor.
+ * <p>One scheme: this object's monitor guards everything. {@link #attach} runs on the reading thread;
+ * {@link #released} on whichever thread takes or closes a descriptor (or the cleaner's).
  */
-final class ReceivedFds {
-
-	private final Transport transport;
+final class ReceivedFds implements HeldFd.Holder {
 
 	private final ImsgBudget budget;
 
@@ -26,20 +24,22 @@ final class ReceivedFds {
 	/** Resumes reading once half the limit is free again; runs on the loop. */
 	private final Runnable belowHalf;
 
-	/**
-	 * Delivered messages whose descriptor the socket still has registered, weakly: a message dropped without
-	 * close() is still closed by its Cleaner. Made with the first such message (an idle connection does without).
-	 */
-	private @Nullable WeakHashMap<Imsg, Boolean> held;
+	/** Held descriptors, each reserved from {@link #budget}. */
+	private int held;
 
-	/** Descriptors reserved from {@link #budget}. */
-	private int reserved;
+	/**
+	 * Held descriptors that die with the socket unless untied first; made with the first (the FFM layer's never
+	 * are, so it never makes one).
+	 */
+	private @Nullable Set<HeldFd> tied;
 
 	/** {@link #attach} said {@link Attached#AT_LIMIT} and reading has not been resumed since. */
 	private boolean stopped;
 
-	ReceivedFds(Transport transport, ImsgBudget budget, int limit, Runnable belowHalf) {
-		this.transport = transport;
+	/** The socket closed: the count was given back in one go, later releases are no longer counted. */
+	private boolean closed;
+
+	ReceivedFds(ImsgBudget budget, int limit, Runnable belowHalf) {
 		this.budget = budget;
 		this.limit = limit;
 		this.belowHalf = belowHalf;
@@ -51,51 +51,52 @@ final class ReceivedFds {
 		HELD,
 		/** Counted, and the connection is at its limit: stop reading. */
 		AT_LIMIT,
-		/** The shared budget has no room: the message was not attached. */
+		/** The shared budget has no room: the descriptor was not counted. */
 		OVER_BUDGET
 	}
 
-	/** A delivered message with a descriptor; it detaches the descriptor from the socket only if it is taken. */
-	Attached attach(Imsg message) {
+	/** A delivered message's descriptor, counted until it is taken or closed. */
+	Attached attach(HeldFd fd) {
 		boolean atLimit;
 		synchronized (this) {
 			if (!this.budget.tryReserveFd()) {
 				return Attached.OVER_BUDGET;
 			}
-			this.reserved++;
-			WeakHashMap<Imsg, Boolean> holding = this.held;
-			if (holding == null) {
-				holding = new WeakHashMap<>(4);
-				this.held = holding;
+			this.held++;
+			if (fd.tiedToSocket()) {
+				Set<HeldFd> t = this.tied;
+				if (t == null) {
+					t = new HashSet<>(4);
+					this.tied = t;
+				}
+				t.add(fd);
 			}
-			holding.put(message, Boolean.TRUE);
-			atLimit = holding.size() >= this.limit;
+			atLimit = this.held >= this.limit;
 			this.stopped |= atLimit;
 		}
-		message.attachTo(this);
+		fd.holdFor(this);
 		return atLimit ? Attached.AT_LIMIT : Attached.HELD;
 	}
 
-	/** A message whose descriptor was closed; the connection reads again once half its limit is free. */
-	void release(Imsg message) {
-		boolean resume = false;
+	/** A descriptor taken or closed; the connection reads again once half its limit is free. */
+	@Override
+	public void released(HeldFd fd) {
+		boolean resume;
 		synchronized (this) {
-			if (this.held != null && this.held.remove(message) != null) {
-				this.reserved--;
-				this.budget.releaseFds(1);
-				resume = this.stopped && this.held.size() <= this.limit / 2;
-				this.stopped &= !resume;
+			if (this.closed) {
+				return;
 			}
+			if (this.tied != null) {
+				this.tied.remove(fd);
+			}
+			this.held--;
+			this.budget.releaseFds(1);
+			resume = this.stopped && this.held <= this.limit / 2;
+			this.stopped &= !resume;
 		}
 		if (resume) {
 			this.belowHalf.run();
 		}
-	}
-
-	/** A message's descriptor taken ({@link Imsg#takeFd()}): released, and made independent of the socket. */
-	FileDescriptor detach(Imsg message, FileDescriptor raw) throws IOException {
-		release(message);
-		return this.transport.detach(raw);
 	}
 
 	/**
@@ -103,18 +104,19 @@ final class ReceivedFds {
 	 * against this connection.
 	 */
 	void detachAllBeforeClose() {
-		Imsg[] holding;
+		HeldFd[] holding;
 		synchronized (this) {
-			this.budget.releaseFds(this.reserved);
-			this.reserved = 0;
-			if (this.held == null) {
+			this.closed = true;
+			this.budget.releaseFds(this.held);
+			this.held = 0;
+			if (this.tied == null) {
 				return;
 			}
-			holding = this.held.keySet().toArray(new Imsg[0]);
-			this.held = null;
+			holding = this.tied.toArray(new HeldFd[0]);
+			this.tied = null;
 		}
-		for (Imsg m : holding) {
-			m.detachBeforeSocketCloses();
+		for (HeldFd fd : holding) {
+			fd.untieFromSocket();
 		}
 	}
 }

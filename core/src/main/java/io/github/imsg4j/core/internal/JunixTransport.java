@@ -25,7 +25,7 @@ import org.newsclub.net.unix.FileDescriptorCast;
  */
 final class JunixTransport implements Transport {
 
-	private static final FileDescriptor[] NONE = new FileDescriptor[0];
+	private static final HeldFd[] NONE = new HeldFd[0];
 
 	private static final FileDescriptor[] NO_OUTBOUND = new FileDescriptor[0];
 
@@ -95,7 +95,7 @@ final class JunixTransport implements Transport {
 	}
 
 	@Override
-	public FileDescriptor[] takeReceivedFds() {
+	public HeldFd[] takeReceivedFds() {
 		FileDescriptor[] received;
 		try {
 			received = this.channel.getReceivedFileDescriptors();
@@ -104,12 +104,27 @@ final class JunixTransport implements Transport {
 			// Left with the socket, which closes them when it closes.
 			return NONE;
 		}
-		return (received == null || received.length == 0) ? NONE : received;
+		if (received == null || received.length == 0) {
+			return NONE;
+		}
+		HeldFd[] held = new HeldFd[received.length];
+		int n = 0;
+		for (FileDescriptor fd : received) {
+			if (fd != null && fd.valid()) {
+				held[n++] = new JunixHeldFd(this, fd);
+			}
+		}
+		return (n == held.length) ? held : java.util.Arrays.copyOf(held, n);
 	}
 
-	/** Duplicates a received descriptor and closes the original, which junixsocket would close with the socket. */
-	@Override
-	public FileDescriptor detach(FileDescriptor received) throws IOException {
+	/**
+	 * Duplicates a received descriptor and closes the original, which junixsocket would close with the socket.
+	 *
+	 * @param received a descriptor from {@link #takeReceivedFds}; consumed (closed) whatever happens
+	 * @return an equivalent descriptor the caller owns
+	 * @throws IOException when no descriptor is left for the copy (EMFILE); {@code received} is closed then too
+	 */
+	FileDescriptor detach(FileDescriptor received) throws IOException {
 		try {
 			return FileDescriptorCast.duplicating(received).as(FileDescriptor.class);
 		}

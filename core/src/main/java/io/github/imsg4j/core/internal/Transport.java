@@ -25,25 +25,14 @@ public interface Transport extends Closeable {
 	int read(ByteBuffer dst) throws IOException;
 
 	/**
-	 * The descriptors that arrived with the last {@link #read}, now owned by the caller, but possibly still
-	 * registered with the socket library, which may close them when the socket closes: the caller closes them
-	 * with {@link io.github.imsg4j.core.Fds#close}, or {@linkplain #detach detaches} those that must outlive the
-	 * socket, before closing it.
+	 * The descriptors that arrived with the last {@link #read}, each now held by the caller until it is taken or
+	 * closed through its {@link HeldFd}; none of them is closed by anyone else, the socket's close included,
+	 * provided the caller {@linkplain HeldFd#untieFromSocket() unties} those {@linkplain HeldFd#tiedToSocket()
+	 * tied to it} first.
 	 *
 	 * @return the descriptors in arrival order; empty when none came
 	 */
-	FileDescriptor[] takeReceivedFds();
-
-	/**
-	 * Makes a received descriptor independent of the socket, so that closing the socket leaves it open. Costs a
-	 * {@code dup} and a {@code close} with junixsocket, so the channel does it only for descriptors the
-	 * application takes, or that are still held when the socket closes.
-	 *
-	 * @param received a descriptor from {@link #takeReceivedFds}; consumed (closed) whatever happens
-	 * @return an equivalent descriptor the caller owns
-	 * @throws IOException when no descriptor is left for the copy (EMFILE); {@code received} is closed then too
-	 */
-	FileDescriptor detach(FileDescriptor received) throws IOException;
+	HeldFd[] takeReceivedFds();
 
 	/**
 	 * One {@code sendmsg} of the bytes between each buffer's position and limit, in order (a gathering write,

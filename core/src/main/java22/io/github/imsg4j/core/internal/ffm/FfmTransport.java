@@ -10,6 +10,7 @@ import java.util.List;
 
 import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.PeerCredentials;
+import io.github.imsg4j.core.internal.HeldFd;
 import io.github.imsg4j.core.internal.Transport;
 import org.jspecify.annotations.Nullable;
 
@@ -28,7 +29,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 final class FfmTransport implements Transport {
 
-	private static final FileDescriptor[] NONE = new FileDescriptor[0];
+	private static final HeldFd[] NONE = new HeldFd[0];
 
 	private final int fd;
 
@@ -179,32 +180,17 @@ final class FfmTransport implements Transport {
 	}
 
 	@Override
-	public FileDescriptor[] takeReceivedFds() {
+	public HeldFd[] takeReceivedFds() {
 		int count = this.receivedCount;
 		if (count == 0) {
 			return NONE;
 		}
 		this.receivedCount = 0;
-		FileDescriptor[] out = new FileDescriptor[count];
+		HeldFd[] out = new HeldFd[count];
 		for (int i = 0; i < count; i++) {
-			try {
-				out[i] = FfmSocketLayer.objectOf(this.received[i]);
-			}
-			catch (IOException | RuntimeException ex) {
-				// no object for it: it cannot be handed on, so it is closed, as are those after it
-				for (int j = i; j < count; j++) {
-					FfmSocketLayer.closeNumber(this.received[j]);
-				}
-				return Arrays.copyOf(out, i);
-			}
+			out[i] = new NumberFd(this.received[i]);
 		}
 		return out;
-	}
-
-	/** Nothing to detach: the descriptor is registered nowhere, so closing the socket leaves it alone. */
-	@Override
-	public FileDescriptor detach(FileDescriptor received) {
-		return received;
 	}
 
 	@Override

@@ -1,0 +1,185 @@
+package io.github.imsg4j.core.internal;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+
+import io.github.imsg4j.core.Fds;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A received descriptor with its single owner: held (by a message, or by the decoder until a message claims
+ * it) until the application takes it, or closed. How it is held is the socket layer's business: a plain
+ * number on the FFM layer, turned into a {@link FileDescriptor} only when taken; junixsocket's own object on
+ * the junixsocket layer.
+ *
+ * <p>Whoever holds it ends it exactly once: {@link #take()} or {@link #close()}, from any thread; a holder that
+ * counts descriptors ({@link Holder}) is told once, whichever comes first. As a {@link Runnable} it is the
+ * {@code Cleaner} action of a message dropped without {@code close()}.
+ *
+ * <p>One scheme: this object's monitor guards its state.
+ */
+public abstract class HeldFd implements Runnable {
+
+	/** Counts held descriptors; told once when one is taken or closed. */
+	public interface Holder {
+
+		/**
+		 * The descriptor is no longer held. Called without the descriptor's monitor.
+		 *
+		 * @param fd the descriptor
+		 */
+		void released(HeldFd fd);
+	}
+
+	private @Nullable Holder holder;
+
+	/** Taken or closed. */
+	private boolean gone;
+
+	/**
+	 * A descriptor the application made, given to a message it builds itself: closed through the JDK.
+	 *
+	 * @param fd the descriptor, owned by the returned object from now on
+	 * @return the holder
+	 */
+	public static HeldFd ofApplication(FileDescriptor fd) {
+		return new Application(fd);
+	}
+
+	/**
+	 * Counts this descriptor against {@code holder} until it is taken or closed.
+	 *
+	 * @param holder told once when it is
+	 */
+	public final synchronized void holdFor(Holder holder) {
+		if (!this.gone) {
+			this.holder = holder;
+		}
+	}
+
+	/**
+	 * @return {@code true} until the descriptor is taken or closed
+	 */
+	public final synchronized boolean isHeld() {
+		return !this.gone;
+	}
+
+	/**
+	 * Takes the descriptor: from now on the caller owns the returned object.
+	 *
+	 * @return the descriptor, or {@code null} when it was already taken or closed
+	 * @throws IOException when no object could be made for it (it is closed then)
+	 */
+	public final @Nullable FileDescriptor take() throws IOException {
+		Holder told;
+		synchronized (this) {
+			if (this.gone) {
+				return null;
+			}
+			this.gone = true;
+			told = this.holder;
+			this.holder = null;
+		}
+		try {
+			return handOver();
+		}
+		finally {
+			if (told != null) {
+				told.released(this);
+			}
+		}
+	}
+
+	/** Closes the descriptor unless it was taken or closed already. */
+	public final void close() {
+		Holder told;
+		synchronized (this) {
+			if (this.gone) {
+				return;
+			}
+			this.gone = true;
+			told = this.holder;
+			this.holder = null;
+		}
+		closeNow();
+		if (told != null) {
+			told.released(this);
+		}
+	}
+
+	/** The {@code Cleaner}'s action: {@link #close()}. */
+	@Override
+	public final void run() {
+		close();
+	}
+
+	/**
+	 * @return whether the socket layer made the descriptor (it then closes it directly, no JDK cleaner involved)
+	 */
+	public boolean madeHere() {
+		return true;
+	}
+
+	/**
+	 * @return whether the descriptor dies with the socket it came on unless {@link #untieFromSocket()} runs first
+	 *         (junixsocket keeps received descriptors registered with the socket)
+	 */
+	public boolean tiedToSocket() {
+		return false;
+	}
+
+	/**
+	 * Right before the socket closes: makes a still-held descriptor independent of it. Only for
+	 * {@link #tiedToSocket()} ones; if that fails (out of descriptors), it is lost, as if it never came.
+	 */
+	public final synchronized void untieFromSocket() {
+		if (!this.gone && !untie()) {
+			this.gone = true;
+		}
+	}
+
+	/**
+	 * Makes the caller's object. Runs once, without the monitor, after the state says taken.
+	 *
+	 * @return an object the caller owns
+	 * @throws IOException when none could be made; the descriptor must be closed then
+	 */
+	protected abstract FileDescriptor handOver() throws IOException;
+
+	/** Closes the descriptor. Runs once, without the monitor, after the state says closed. */
+	protected abstract void closeNow();
+
+	/**
+	 * See {@link #untieFromSocket()}; holds the monitor.
+	 *
+	 * @return {@code false} when the descriptor is lost (and closed)
+	 */
+	protected boolean untie() {
+		return true;
+	}
+
+	/** A descriptor the application made: it may have a JDK cleaner, so it is closed through the JDK. */
+	private static final class Application extends HeldFd {
+
+		private final FileDescriptor fd;
+
+		Application(FileDescriptor fd) {
+			this.fd = fd;
+		}
+
+		@Override
+		public boolean madeHere() {
+			return false;
+		}
+
+		@Override
+		protected FileDescriptor handOver() {
+			return this.fd;
+		}
+
+		@Override
+		protected void closeNow() {
+			Fds.closeQuietly(this.fd);
+		}
+	}
+}
