@@ -6,10 +6,11 @@
 #    GC (jcmd) and its thread and descriptor counts, before and with them; heap growth per connection.
 # 2. CLIENTS active connections (default 1000) each sending N DATA messages of 64 bytes (default 10000) at once,
 #    checked against the server's DONE totals; aggregate rate, and the server's threads afterwards.
-# 3. Ping latency (PING/PONG round trips, one client) with only that client connected, and again while the IDLE
-#    connections are held: with epoll (the FFM transport) idle connections should cost a turn nothing.
+# 3. Ping latency (PING/PONG round trips, one client) while the IDLE connections are held, against a twin server
+#    of the same kind with no idle connections, measured alternately in the same minutes: with epoll (the FFM
+#    transport) idle connections should cost a turn nothing.
 # JAVA_OPTS is given to every JVM (e.g. -Dimsg4j.transport=junixsocket); PINGS=K measures each latency K times
-# (default 3) and reports the medians.
+# (default 5) and reports the medians; PING_RAW=FILE keeps each run's p50 and p99 in FILE.
 # "before" is taken after a first small exchange, so that threads started lazily are counted in it. Servers and
 # clients run under `ulimit -n 20000` (the machines' hard limit). Needs a JDK and Maven.
 set -euo pipefail
@@ -22,16 +23,23 @@ n=${3:-10000}
 cp="bench/target/classes:$(mvn -q -ntp -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
 # every JVM below, however started, takes JAVA_OPTS (the JVM notes it on stderr)
 [ -n "${JAVA_OPTS:-}" ] && export JAVA_TOOL_OPTIONS="$JAVA_OPTS"
-# The p99 of one 20,000-round-trip run swings 0.8-2.9x between runs on the 2-vCPU VM: each state is measured
-# PINGS times (default 3) and the medians of p50 and p99 are reported.
-pings=${PINGS:-3}
-ping() { # SOCK -> medians of p50 and p99 over $pings runs of 20,000 round trips by a warm client
+# The p99 of one 20,000-round-trip run swings 0.8-2.9x between runs on the 2-vCPU VM, and drifts over minutes:
+# the latency with IDLE connections held is therefore compared with a twin server of the same kind that holds
+# none, in the same minutes, PINGS times each (default 5), alternating, and the medians of p50 and p99 reported.
+pings=${PINGS:-5}
+ping_once() { # SOCK -> p50 p99 of 20,000 round trips by a warm client
+  java -jar cli/target/imsg4j-cli.jar bench ping --warmup 20000 "$1" 20000 64 \
+    | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "p50_us") a = kv[2]; if (kv[1] == "p99_us") b = kv[2] } }
+      END { print a, b }'
+}
+ping_pair() { # SOCK_WITH SOCK_ALONE -> medians: with_p50 with_p99 alone_p50 alone_p99
   for _ in $(seq "$pings"); do
-    java -jar cli/target/imsg4j-cli.jar bench ping --warmup 20000 "$1" 20000 64
-  done | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "p50_us") a[NR] = kv[2]; if (kv[1] == "p99_us") b[NR] = kv[2] } }
-    function median(v, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    echo "with $(ping_once "$1")"
+    echo "alone $(ping_once "$2")"
+  done | tee -a "${PING_RAW:-/dev/null}" | awk 'function median(v, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
       return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
-    END { print median(a, NR), median(b, NR) }'
+    $1 == "with" { w50[++nw] = $2; w99[nw] = $3 } $1 == "alone" { a50[++na] = $2; a99[na] = $3 }
+    END { print median(w50, nw), median(w99, nw), median(a50, na), median(a99, na) }'
 }
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
@@ -43,20 +51,27 @@ state() { # PID -> heap_used_kib threads fds
   echo "$heap $(awk '/^Threads/ { print $2 }' /proc/"$1"/status) $(ls /proc/"$1"/fd | wc -l)"
 }
 
+start_server() { # KIND SOCK OUT VAR: a server of KIND listening on SOCK, its pid in VAR (a job of this shell)
+  local server
+  if [ "$1" = core ]; then
+    server=(java -Xmx1g -jar cli/target/imsg4j-cli.jar bench server "$2")
+  else
+    server=(java -Xmx1g -cp "$cp" io.github.imsg4j.bench.SpringBenchServer "$2")
+  fi
+  bash -c 'ulimit -n 20000 && exec "$@"' _ "${server[@]}" > "$3" 2>&1 &
+  printf -v "$4" %s $!
+  until grep -q '^listening' "$3" 2>/dev/null; do sleep 0.2; kill -0 "${!4}"; done
+}
+
 for kind in core spring; do
   sock=$tmp/$kind.sock
-  if [ "$kind" = core ]; then
-    server=(java -Xmx1g -jar cli/target/imsg4j-cli.jar bench server "$sock")
-  else
-    server=(java -Xmx1g -cp "$cp" io.github.imsg4j.bench.SpringBenchServer "$sock")
-  fi
-  bash -c 'ulimit -n 20000 && exec "$@"' _ "${server[@]}" > "$tmp/$kind.out" 2>&1 &
-  spid=$!
-  until grep -q '^listening' "$tmp/$kind.out" 2>/dev/null; do sleep 0.2; kill -0 "$spid"; done
+  start_server "$kind" "$sock" "$tmp/$kind.out" spid
+  start_server "$kind" "$tmp/$kind-twin.sock" "$tmp/$kind-twin.out" twin
   # A first small exchange starts what starts lazily (event loops, handler threads), so "before" counts them.
-  java -cp "$cp" io.github.imsg4j.bench.ManyClients active "$sock" 4 100 64 > /dev/null
+  for s in "$sock" "$tmp/$kind-twin.sock"; do
+    java -cp "$cp" io.github.imsg4j.bench.ManyClients active "$s" 4 100 64 > /dev/null
+  done
   read -r h0 t0 f0 < <(state "$spid")
-  read -r p50a p99a < <(ping "$sock")
 
   mkfifo "$tmp/hold"
   bash -c 'ulimit -n 20000 && exec java -Xmx1g -cp "$0" io.github.imsg4j.bench.ManyClients idle "$1" "$2"' \
@@ -65,7 +80,8 @@ for kind in core spring; do
   exec 9> "$tmp/hold"
   until grep -q '^idle connections=' "$tmp/idle.out" 2>/dev/null; do sleep 0.5; kill -0 "$cpid"; done
   read -r h1 t1 f1 < <(state "$spid")
-  read -r p50b p99b < <(ping "$sock")
+  read -r p50b p99b p50a p99a < <(ping_pair "$sock" "$tmp/$kind-twin.sock")
+  kill "$twin"; wait "$twin" || true
   exec 9>&-
   wait "$cpid" || true
   rm -f "$tmp/hold"
@@ -74,7 +90,7 @@ for kind in core spring; do
     printf "server=%s idle_connections=%d heap_before_kib=%d heap_with_kib=%d heap_per_conn_kib=%.2f threads_before=%d threads_with=%d fds_before=%d fds_with=%d\n",
       k, n, h0, h1, (h1 - h0) / n, t0, t1, f0, f1 }'
   awk -v k="$kind" -v n="$idle" -v a50="$p50a" -v a99="$p99a" -v b50="$p50b" -v b99="$p99b" 'BEGIN {
-    printf "server=%s ping_alone_p50_us=%s ping_alone_p99_us=%s ping_with_%d_idle_p50_us=%s p99_us=%s p99_ratio=%.2f\n",
+    printf "server=%s ping_alone_p50_us=%s ping_alone_p99_us=%s ping_with_%d_idle_p50_us=%s p99_us=%s p99_ratio=%.2f (alone: a twin server, same minutes)\n",
       k, a50, a99, n, b50, b99, (a99 > 0) ? b99 / a99 : 0 }'
 
   line=$(bash -c 'ulimit -n 20000 && exec java -Xmx2g -cp "$0" io.github.imsg4j.bench.ManyClients active "$1" "$2" "$3" 64' \
