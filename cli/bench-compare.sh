@@ -14,7 +14,7 @@
 # Env: SCALE=K   divide every N by K (default 1: the protocol's 1000000/200000/100000/50000)
 #      WARMUP=F  imsg4j clients first run F x N over another connection (default 1; 0 = cold)
 #      WARMUP_SECS=S  ... and repeat that run until S seconds have passed (default 4: on the 2-CPU VM the JIT
-#                needs seconds; with 0, W3 J->C measured 0.78-0.82x of C->C where 4 s gave 0.96-1.04x)
+#                needs seconds; with 0, W3 J->C measured 0.78-0.81x of C->C where 4 s gave 0.96-1.04x)
 #      PIN=CPU   run everything under `taskset -c CPU`
 #      ONLY="W1 W4"  run only these workloads
 #      PAIRS="CC JJ JC CJ"  run only these client->server pairs (the Spring server's table is then partial)
