@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * counts descriptors ({@link Holder}) is told once, whichever comes first. As a {@link Runnable} it is the
  * {@code Cleaner} action of a message dropped without {@code close()}.
  *
- * <p>One scheme: this object's monitor guards its state.
+ * <p>One scheme: this object's monitor guards its state, and is held while the descriptor is handed over, closed
+ * or untied, so that those never overlap; holders are told after it is let go.
  */
 public abstract class HeldFd implements Runnable {
 
@@ -71,37 +72,43 @@ public abstract class HeldFd implements Runnable {
 	 * @throws IOException when no object could be made for it (it is closed then)
 	 */
 	public final @Nullable FileDescriptor take() throws IOException {
-		Holder told;
-		synchronized (this) {
-			if (this.gone) {
-				return null;
-			}
-			this.gone = true;
-			told = this.holder;
-			this.holder = null;
-		}
+		Holder told = null;
 		try {
-			return handOver();
+			synchronized (this) {
+				if (this.gone) {
+					return null;
+				}
+				this.gone = true;
+				told = this.holder;
+				this.holder = null;
+				return handOver();
+			}
 		}
 		finally {
-			if (told != null) {
-				told.released(this);
-			}
+			tell(told); // after the monitor is let go
 		}
 	}
 
 	/** Closes the descriptor unless it was taken or closed already. */
 	public final void close() {
-		Holder told;
-		synchronized (this) {
-			if (this.gone) {
-				return;
+		Holder told = null;
+		try {
+			synchronized (this) {
+				if (this.gone) {
+					return;
+				}
+				this.gone = true;
+				told = this.holder;
+				this.holder = null;
+				closeNow();
 			}
-			this.gone = true;
-			told = this.holder;
-			this.holder = null;
 		}
-		closeNow();
+		finally {
+			tell(told);
+		}
+	}
+
+	private void tell(@Nullable Holder told) {
 		if (told != null) {
 			told.released(this);
 		}
@@ -139,14 +146,15 @@ public abstract class HeldFd implements Runnable {
 	}
 
 	/**
-	 * Makes the caller's object. Runs once, without the monitor, after the state says taken.
+	 * Makes the caller's object. Runs once, holding the monitor, so that {@link #untieFromSocket()} (the socket is
+	 * about to close) waits for a copy in progress rather than let the socket close under it.
 	 *
 	 * @return an object the caller owns
 	 * @throws IOException when none could be made; the descriptor must be closed then
 	 */
 	protected abstract FileDescriptor handOver() throws IOException;
 
-	/** Closes the descriptor. Runs once, without the monitor, after the state says closed. */
+	/** Closes the descriptor. Runs once, holding the monitor (see {@link #handOver()}). */
 	protected abstract void closeNow();
 
 	/**
