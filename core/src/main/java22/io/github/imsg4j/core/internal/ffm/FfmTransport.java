@@ -12,6 +12,7 @@ import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.PeerCredentials;
 import io.github.imsg4j.core.internal.HeldFd;
 import io.github.imsg4j.core.internal.Transport;
+import io.github.imsg4j.core.internal.WriteQueue;
 import org.jspecify.annotations.Nullable;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -194,8 +195,9 @@ final class FfmTransport implements Transport {
 	}
 
 	@Override
-	public long write(ByteBuffer[] srcs, int count, @Nullable FileDescriptor fd) throws IOException {
+	public long write(ByteBuffer[] srcs, int buffers, @Nullable FileDescriptor fd) throws IOException {
 		Scratch s = Scratch.get();
+		int count = Math.min(buffers, WriteQueue.MAX_GATHER); // the scratch iovec array's size; the rest goes next time
 		int iovs = gather(s, srcs, count);
 		MemorySegment msg = s.msghdr;
 		msg.set(JAVA_LONG, Posix.MSG_IOVLEN, iovs);
