@@ -82,6 +82,9 @@ public final class ImsgChannel implements AutoCloseable {
 
 	private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
+	/** Set by {@link #closeWhenFlushed()}; cleared by the close. */
+	private volatile @Nullable CloseDeadline closeDeadline;
+
 	/** Loop thread only. */
 	private Poller.@Nullable Registration key;
 
@@ -621,12 +624,40 @@ public final class ImsgChannel implements AutoCloseable {
 		if (!this.sender.startClosing(true)) {
 			return;
 		}
+		CloseDeadline deadline = new CloseDeadline(this);
+		this.closeDeadline = deadline;
 		this.loop.execute(() -> {
-			this.loop.schedule(this.options.closeTimeout().toNanos(), () -> closeNow(new ImsgClosedException(name()
-					+ ": closed with " + queueLength() + " messages still queued after " + this.options.closeTimeout()),
-					true));
+			this.loop.schedule(this.options.closeTimeout().toNanos(), deadline);
 			this.sender.flushFromLoop();
 		});
+	}
+
+	/**
+	 * The close timeout of {@link #closeWhenFlushed()}, a timer on the loop. It lets go of the channel as soon as
+	 * the channel closes: otherwise the loop's timer queue would keep every connection that closed in the last
+	 * close timeout (its buffers, session, socket objects), which a peer that connects and leaves in a loop
+	 * could turn into memory without bound.
+	 */
+	private static final class CloseDeadline implements Runnable {
+
+		private volatile @Nullable ImsgChannel channel;
+
+		CloseDeadline(ImsgChannel channel) {
+			this.channel = channel;
+		}
+
+		@Override
+		public void run() {
+			ImsgChannel c = this.channel;
+			if (c != null) {
+				c.closeNow(new ImsgClosedException(c.name() + ": closed with " + c.queueLength()
+						+ " messages still queued after " + c.options.closeTimeout()), true);
+			}
+		}
+
+		void clear() {
+			this.channel = null;
+		}
 	}
 
 	/** The peer closed (or shut down its write side and the listener let go): close after a last write. */
@@ -724,6 +755,10 @@ public final class ImsgChannel implements AutoCloseable {
 	 */
 	void closeNow(@Nullable Throwable cause, boolean local) {
 		ChannelInbox in = this.inbox;
+		CloseDeadline deadline = this.closeDeadline;
+		if (deadline != null) {
+			deadline.clear();
+		}
 		if (!this.sender.markClosed(cause)) {
 			if (local && in != null) {
 				// The peer closed first and messages wait for receive(); the owner is done with them now.

@@ -2,6 +2,7 @@ package io.github.imsg4j.core;
 
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -161,6 +162,29 @@ class ChannelBehaviourTest {
 			pair.first().close();
 		}
 		assertThat(OpenFds.awaitCount(before)).isEqualTo(before);
+	}
+
+	@Test
+	void aChannelClosedAfterFlushingIsNotKeptUntilItsCloseTimeout() throws Exception {
+		// The close timeout is a timer on the loop; it must not keep a channel that already closed (a peer that
+		// connects and leaves in a loop would otherwise make the daemon hold every such connection for that long).
+		WeakReference<ImsgChannel> closed = closeAfterFlushing(ChannelOptions.defaults().withCloseTimeout(Duration.ofHours(1)));
+		for (int i = 0; i < 50 && closed.get() != null; i++) {
+			System.gc();
+		}
+		assertThat(closed.get()).as("the closed channel, collected").isNull();
+	}
+
+	private static WeakReference<ImsgChannel> closeAfterFlushing(ChannelOptions options) throws Exception {
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(options)) {
+			pair.first().compose(1, 0, 0, null);
+			pair.first().closeWhenFlushed();
+			pair.first().closeFuture().get(10, TimeUnit.SECONDS);
+			try (Imsg m = pair.second().receive(WAIT)) {
+				assertThat(m).isNotNull();
+			}
+			return new WeakReference<>(pair.first());
+		}
 	}
 
 	@Test
