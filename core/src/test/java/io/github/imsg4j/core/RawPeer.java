@@ -80,21 +80,26 @@ final class RawPeer implements AutoCloseable {
 
 	/** One sendmsg of {@code bytes[from, to)}, carrying {@code fds} with its first byte; closes them after, as imsg does. */
 	void write(byte[] bytes, int from, int to, FileDescriptor... fds) throws IOException {
-		if (fds.length > 0) {
-			this.socket.setOutboundFileDescriptors(fds);
-		}
-		ByteBuffer b = ByteBuffer.wrap(bytes, from, to - from);
-		boolean first = true;
-		while (b.hasRemaining()) {
-			if (!first) {
-				this.socket.setOutboundFileDescriptors((FileDescriptor[]) null);
+		try {
+			if (fds.length > 0) {
+				this.socket.setOutboundFileDescriptors(fds);
 			}
-			this.socket.write(b);
-			first = false;
+			ByteBuffer b = ByteBuffer.wrap(bytes, from, to - from);
+			boolean first = true;
+			while (b.hasRemaining()) {
+				if (!first) {
+					this.socket.setOutboundFileDescriptors((FileDescriptor[]) null);
+				}
+				this.socket.write(b);
+				first = false;
+			}
 		}
-		// The sender's copies are the test's to close; left to the garbage collector they made counts flaky.
-		for (FileDescriptor fd : fds) {
-			Fds.close(fd);
+		finally {
+			// The sender's copies are the test's to close, also when the write fails (the channel closed on an
+			// earlier bad header): left to the garbage collector they made counts flaky.
+			for (FileDescriptor fd : fds) {
+				Fds.close(fd);
+			}
 		}
 	}
 
