@@ -26,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Randomized tests of the receive path over real sockets: streams of random messages cut at random points,
  * with descriptors on the writes that carry their messages' first bytes, must arrive intact; random garbage
  * with random descriptors must end in messages or a protocol error, never anything else, and leave no
- * descriptor open. Each runs for {@code imsg4j.fuzz.seconds} (default 5) with fresh seeds; a failure names its
- * seed, and {@code -Dimsg4j.fuzz.seed=N} replays exactly that case.
+ * descriptor open (checked after every case). Each runs for {@code imsg4j.fuzz.seconds} (default 5) with fresh
+ * seeds; a failure names its seed, and {@code -Dimsg4j.fuzz.seed=N} replays exactly that case.
  */
 @ExtendWith(OpenFds.class)
 class DecoderFuzzTest {
@@ -206,9 +206,26 @@ class DecoderFuzzTest {
 					assertThat(ex.getCause()).as("seed %d", seed).isInstanceOf(ImsgProtocolException.class);
 				}
 			}
+			// Checked per case, not only at the end, so that a leak names its seed.
+			assertThat(awaitNoneOpen(file)).as("seed %d: descriptors naming the sent file still open", seed).isZero();
 		});
 		System.out.println("DecoderFuzzTest " + wire + ": " + cases + " random garbage streams");
 		assertThat(cases).isPositive();
+	}
+
+	/** Waits up to five seconds (closing is partly the loop's) for no descriptor to name {@code target}; returns how many do. */
+	static long awaitNoneOpen(Path target) {
+		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+		long open = count(target);
+		while (open > 0 && System.nanoTime() < deadline) {
+			Thread.yield();
+			open = count(target);
+		}
+		return open;
+	}
+
+	private static long count(Path target) {
+		return OpenFds.listing().values().stream().filter(target.toString()::equals).count();
 	}
 
 	static FileDescriptor open() throws IOException {
