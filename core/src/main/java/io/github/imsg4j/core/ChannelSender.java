@@ -8,6 +8,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.imsg4j.core.internal.EventLoop;
+import io.github.imsg4j.core.internal.OutgoingFd;
 import io.github.imsg4j.core.internal.Poller;
 import io.github.imsg4j.core.internal.Transport;
 import io.github.imsg4j.core.internal.WriteQueue;
@@ -184,11 +185,12 @@ final class ChannelSender {
 					this.budgetedBytes += len;
 					wasEmpty = this.queue.isEmpty(); // a write in flight always leaves bytes queued until it completes
 					int headerPid = (pid == 0) ? OWN_PID : pid;
+					OutgoingFd outgoing = (fd != null) ? fd.outgoing() : null;
 					if (single != null) {
-						this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, single);
+						this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, outgoing, single);
 					}
 					else {
-						this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, fd, parts);
+						this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, outgoing, parts);
 					}
 				}
 				else {

@@ -5,6 +5,7 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 
 import io.github.imsg4j.core.internal.HeldFd;
+import io.github.imsg4j.core.internal.OutgoingFd;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -216,26 +217,57 @@ public final class Imsg implements AutoCloseable {
 						+ ex.getMessage() + " (it was closed)");
 			}
 			finally {
-				Cleaner.Cleanable c = this.cleanable;
-				if (c != null) {
-					c.clean(); // the message no longer holds it: nothing left for the cleaner
-				}
+				noLongerHeld();
 			}
 		}
 		if (taken == null) {
-			String why;
-			if (!this.claimsFd) {
-				why = "carries no file descriptor (its header claims none)";
-			}
-			else if (f == null) {
-				why = "claimed a file descriptor that never arrived (fd passing failed or is not enabled on this channel)";
-			}
-			else {
-				why = "has no file descriptor left: it was already taken or the message was closed";
-			}
-			throw new ImsgFdException(describe() + " " + why);
+			throw noFd(f);
 		}
 		return taken;
+	}
+
+	/**
+	 * Takes the descriptor to send it on ({@link OutboundFd#forwardFrom}): as the number it arrived as where the
+	 * socket layer holds it so, no object made.
+	 */
+	OutgoingFd takeFdToSend() {
+		HeldFd f = this.fd;
+		if (f == null || !f.heldAsNumber()) {
+			boolean madeHere = fdMadeHere();
+			return OutgoingFd.ofObject(takeFd(), true, madeHere);
+		}
+		int n;
+		try {
+			n = f.takeNumber();
+		}
+		finally {
+			noLongerHeld();
+		}
+		if (n < 0) {
+			throw noFd(f);
+		}
+		return OutgoingFd.ofNumber(n);
+	}
+
+	private void noLongerHeld() {
+		Cleaner.Cleanable c = this.cleanable;
+		if (c != null) {
+			c.clean(); // the message no longer holds it: nothing left for the cleaner
+		}
+	}
+
+	private ImsgFdException noFd(@Nullable HeldFd f) {
+		String why;
+		if (!this.claimsFd) {
+			why = "carries no file descriptor (its header claims none)";
+		}
+		else if (f == null) {
+			why = "claimed a file descriptor that never arrived (fd passing failed or is not enabled on this channel)";
+		}
+		else {
+			why = "has no file descriptor left: it was already taken or the message was closed";
+		}
+		return new ImsgFdException(describe() + " " + why);
 	}
 
 	/** Closes the descriptor if nobody took it. Closing twice does nothing. */

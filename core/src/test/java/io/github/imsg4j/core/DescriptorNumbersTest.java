@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Descriptor numbers to objects and back, which the FFM transport needs for every descriptor it hands to the
@@ -40,7 +41,7 @@ class DescriptorNumbersTest {
 	 */
 	@Test
 	void descriptorsTheLayerMadeAreClosedByIt() throws Exception {
-		FileDescriptor opened = SocketLayer.get().openReadOnly(Path.of("/dev/null"));
+		FileDescriptor opened = SocketLayer.get().openReadOnly(Path.of("/dev/null")).object();
 		int n = JunixInternals.numberOf(opened);
 		assertThat(Files.readSymbolicLink(Path.of("/proc/self/fd/" + n))).isEqualTo(Path.of("/dev/null"));
 		SocketLayer.get().closeOwn(opened);
@@ -96,5 +97,44 @@ class DescriptorNumbersTest {
 					.isInstanceOf(ImsgFdException.class);
 			}
 		}
+	}
+
+	/**
+	 * A descriptor the layer opened or received goes on as the number it is; asking for its object still works,
+	 * and that object is invalid once the channel has sent and closed the descriptor (closed once, not twice).
+	 */
+	@Test
+	void theObjectOfADescriptorTheLayerMadeIsValidUntilTheChannelClosesIt() throws Exception {
+		ChannelOptions fds = ChannelOptions.defaults().withFdPassing(true);
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(fds)) {
+			OutboundFd opened = OutboundFd.openReadOnly(Path.of("/dev/null"));
+			FileDescriptor object = opened.fd();
+			assertThat(opened.fd()).isSameAs(object);
+			assertThat(Fds.target(object)).contains(Path.of("/dev/null"));
+			pair.first().compose(1, 0, 0, opened);
+			assertThat(pair.first().flush(Duration.ofSeconds(10))).isTrue();
+			assertThat(object.valid()).as("closed by the channel once sent").isFalse();
+
+			FileDescriptor forwardedObject;
+			try (Imsg m = pair.second().receive(Duration.ofSeconds(10))) {
+				assertThat(m).isNotNull();
+				OutboundFd forwarded = OutboundFd.forwardFrom(m);
+				forwardedObject = forwarded.fd();
+				assertThat(Fds.target(forwardedObject)).contains(Path.of("/dev/null"));
+				pair.second().compose(2, 0, 0, forwarded);
+			}
+			assertThat(pair.second().flush(Duration.ofSeconds(10))).isTrue();
+			assertThat(forwardedObject.valid()).isFalse();
+			try (Imsg back = pair.first().receive(Duration.ofSeconds(10))) {
+				assertThat(back).isNotNull();
+				assertThat(back.hasFd()).isTrue();
+				FileDescriptor fd = back.takeFd();
+				assertThat(Fds.target(fd)).contains(Path.of("/dev/null"));
+				Fds.close(fd);
+				assertThatThrownBy(() -> OutboundFd.forwardFrom(back)).isInstanceOf(ImsgFdException.class)
+					.hasMessageContaining("already taken");
+			}
+		}
+		// OpenFds: nothing left open
 	}
 }

@@ -75,7 +75,7 @@ public final class EventLoop implements Executor {
 		// and a NoClassDefFoundError in the loop's own error handling would end the loop thread.
 		preload(SafeLog.class, Timer.class, io.github.imsg4j.core.Fds.class, io.github.imsg4j.core.ImsgIoException.class,
 				io.github.imsg4j.core.ImsgProtocolException.class, io.github.imsg4j.core.ImsgClosedException.class,
-				io.github.imsg4j.core.ImsgFdException.class, io.github.imsg4j.core.Imsg.class, FdRelease.class);
+				io.github.imsg4j.core.ImsgFdException.class, io.github.imsg4j.core.Imsg.class, OutgoingFd.class);
 		try {
 			this.poller = SocketLayer.get().openPoller();
 		}

@@ -89,6 +89,34 @@ public abstract class HeldFd implements Runnable {
 		}
 	}
 
+	/**
+	 * Takes the descriptor as its number, making no object: for the socket layer to send on and close. Only for
+	 * {@link #heldAsNumber()} ones.
+	 *
+	 * @return the number, which the caller owns from now on, or -1 when it was already taken or closed
+	 * @throws UnsupportedOperationException when it is not held as a number
+	 */
+	public final int takeNumber() {
+		if (!heldAsNumber()) {
+			throw new UnsupportedOperationException("held as an object: take() it");
+		}
+		Holder told = null;
+		try {
+			synchronized (this) {
+				if (this.gone) {
+					return -1;
+				}
+				this.gone = true;
+				told = this.holder;
+				this.holder = null;
+				return handOverNumber();
+			}
+		}
+		finally {
+			tell(told);
+		}
+	}
+
 	/** Closes the descriptor unless it was taken or closed already. */
 	public final void close() {
 		Holder told = null;
@@ -128,6 +156,14 @@ public abstract class HeldFd implements Runnable {
 	}
 
 	/**
+	 * @return whether the descriptor is a plain number, registered nowhere, that {@link #takeNumber()} can hand
+	 *         over as it is (the FFM layer's)
+	 */
+	public boolean heldAsNumber() {
+		return false;
+	}
+
+	/**
 	 * @return whether the descriptor dies with the socket it came on unless {@link #untieFromSocket()} runs first
 	 *         (junixsocket keeps received descriptors registered with the socket)
 	 */
@@ -153,6 +189,16 @@ public abstract class HeldFd implements Runnable {
 	 * @throws IOException when none could be made; the descriptor must be closed then
 	 */
 	protected abstract FileDescriptor handOver() throws IOException;
+
+	/**
+	 * The number, for {@link #takeNumber()}; only {@link #heldAsNumber()} ones have one. Runs once, holding the
+	 * monitor.
+	 *
+	 * @return the number, which the caller owns from now on
+	 */
+	protected int handOverNumber() {
+		throw new UnsupportedOperationException();
+	}
 
 	/** Closes the descriptor. Runs once, holding the monitor (see {@link #handOver()}). */
 	protected abstract void closeNow();

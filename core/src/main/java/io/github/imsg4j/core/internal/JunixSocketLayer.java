@@ -131,16 +131,27 @@ final class JunixSocketLayer implements SocketLayer {
 	}
 
 	@Override
-	public FileDescriptor openReadOnly(Path path) throws IOException {
+	public OutgoingFd openReadOnly(Path path) throws IOException {
 		// FileInputStream's cleaner closes the descriptor if the object is dropped unclosed; harmless, as closing
 		// it through the stream (Fds.close) unregisters that cleaner.
-		return new java.io.FileInputStream(path.toFile()).getFD();
+		return OutgoingFd.ofObject(new java.io.FileInputStream(path.toFile()).getFD(), true, true);
 	}
 
 	@Override
 	public void closeOwn(FileDescriptor fd) {
 		// Through the JDK, which also tells junixsocket's socket, where a received descriptor is still registered.
 		Fds.closeQuietly(fd);
+	}
+
+	@Override
+	public void closeNumber(int fd) {
+		// This layer holds descriptors as objects; a number reaches it only from code that made one itself.
+		try {
+			Fds.closeQuietly(object(fd));
+		}
+		catch (IOException ex) {
+			// not a descriptor: nothing to close
+		}
 	}
 
 	@Override

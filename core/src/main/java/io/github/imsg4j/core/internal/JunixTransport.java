@@ -138,10 +138,10 @@ final class JunixTransport implements Transport {
 	 * the first buffer only).
 	 */
 	@Override
-	public long write(ByteBuffer[] srcs, int count, @Nullable FileDescriptor fd) throws IOException {
+	public long write(ByteBuffer[] srcs, int count, @Nullable OutgoingFd fd) throws IOException {
 		ByteBuffer src = srcs[0];
 		if (fd != null) {
-			this.channel.setOutboundFileDescriptors(fd);
+			this.channel.setOutboundFileDescriptors(fd.object());
 		}
 		try {
 			return this.channel.write(src);

@@ -118,10 +118,10 @@ public interface SocketLayer {
 	 * cleaner registration).
 	 *
 	 * @param path the file
-	 * @return the descriptor, which {@link #closeOwn} may close
+	 * @return the descriptor, closed by {@link OutgoingFd#release()} once sent; held as a number on the FFM layer
 	 * @throws IOException when it cannot be opened
 	 */
-	FileDescriptor openReadOnly(Path path) throws IOException;
+	OutgoingFd openReadOnly(Path path) throws IOException;
 
 	/**
 	 * Closes a descriptor this layer made: received with a message, or from {@link #openReadOnly}. Not for
@@ -131,4 +131,12 @@ public interface SocketLayer {
 	 * @param fd the descriptor; invalid afterwards
 	 */
 	void closeOwn(FileDescriptor fd);
+
+	/**
+	 * Closes a descriptor this layer made and holds as a number (see {@link OutgoingFd#heldNumber()}), for which
+	 * no object exists. Errors are ignored.
+	 *
+	 * @param fd the number
+	 */
+	void closeNumber(int fd);
 }

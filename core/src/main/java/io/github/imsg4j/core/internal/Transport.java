@@ -1,7 +1,6 @@
 package io.github.imsg4j.core.internal;
 
 import java.io.Closeable;
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -45,7 +44,7 @@ public interface Transport extends Closeable {
 	 * @return bytes written; 0 means none, and then {@code fd} was not sent either
 	 * @throws IOException on a socket error
 	 */
-	long write(ByteBuffer[] srcs, int count, @Nullable FileDescriptor fd) throws IOException;
+	long write(ByteBuffer[] srcs, int count, @Nullable OutgoingFd fd) throws IOException;
 
 	/**
 	 * The peer's credentials, read from the kernel once when the transport was made.

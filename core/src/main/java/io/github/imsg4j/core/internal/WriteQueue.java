@@ -5,7 +5,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 
-import io.github.imsg4j.core.OutboundFd;
 import io.github.imsg4j.core.WireFormat;
 import org.jspecify.annotations.Nullable;
 
@@ -45,7 +44,7 @@ public final class WriteQueue {
 
 		private int count;
 
-		private @Nullable OutboundFd fd;
+		private @Nullable OutgoingFd fd;
 
 		/**
 		 * @return the buffers to write in order, each between its position and limit; views of their own, not
@@ -68,9 +67,8 @@ public final class WriteQueue {
 		/**
 		 * @return the descriptor to send with this write's first byte, or {@code null}
 		 */
-		public java.io.@Nullable FileDescriptor fd() {
-			OutboundFd f = this.fd;
-			return (f != null) ? f.fd() : null;
+		public @Nullable OutgoingFd fd() {
+			return this.fd;
 		}
 
 		private boolean holds(Segment segment) {
@@ -118,7 +116,7 @@ public final class WriteQueue {
 	/** {@link #discard} ran while a write was in flight: its segment and descriptor are released on completion. */
 	private boolean discardedInFlight;
 
-	private record PendingFd(long offset, OutboundFd fd) {
+	private record PendingFd(long offset, OutgoingFd fd) {
 	}
 
 	public long queuedBytes() {
@@ -143,7 +141,7 @@ public final class WriteQueue {
 	/**
 	 * Appends one message: header, then payload parts in order; the parts are only read, never moved.
 	 */
-	public void append(WireFormat wire, int type, int len, int peerid, int pid, @Nullable OutboundFd fd,
+	public void append(WireFormat wire, int type, int len, int peerid, int pid, @Nullable OutgoingFd fd,
 			ByteBuffer[] parts) {
 		long start = appendHeader(wire, type, len, peerid, pid, fd);
 		for (ByteBuffer part : parts) {
@@ -153,14 +151,14 @@ public final class WriteQueue {
 	}
 
 	/** {@link #append} of a message with one payload part, without an array to hold it. */
-	public void append(WireFormat wire, int type, int len, int peerid, int pid, @Nullable OutboundFd fd,
+	public void append(WireFormat wire, int type, int len, int peerid, int pid, @Nullable OutgoingFd fd,
 			ByteBuffer payload) {
 		long start = appendHeader(wire, type, len, peerid, pid, fd);
 		put(payload, payload.position(), payload.limit());
 		endMessage(start, fd);
 	}
 
-	private long appendHeader(WireFormat wire, int type, int len, int peerid, int pid, @Nullable OutboundFd fd) {
+	private long appendHeader(WireFormat wire, int type, int len, int peerid, int pid, @Nullable OutgoingFd fd) {
 		long start = this.appended;
 		ByteBuffer tail = tailWithRoom();
 		if (tail.remaining() >= WireFormat.HEADER_SIZE) {
@@ -180,7 +178,7 @@ public final class WriteQueue {
 		return start;
 	}
 
-	private void endMessage(long start, @Nullable OutboundFd fd) {
+	private void endMessage(long start, @Nullable OutgoingFd fd) {
 		this.messageEnds.add(this.appended);
 		if (fd != null) {
 			this.fds.addLast(new PendingFd(start, fd));
@@ -224,7 +222,7 @@ public final class WriteQueue {
 			return false;
 		}
 		long end = this.appended;
-		OutboundFd attach = null;
+		OutgoingFd attach = null;
 		Iterator<PendingFd> it = this.fds.iterator();
 		if (it.hasNext()) {
 			PendingFd first = it.next();
@@ -273,12 +271,12 @@ public final class WriteQueue {
 			throw new IllegalStateException("not the write in flight");
 		}
 		this.inFlight = null;
-		OutboundFd attached = write.fd;
+		OutgoingFd attached = write.fd;
 		if (this.discardedInFlight) {
 			// the queue was discarded meanwhile and left these to us
 			this.discardedInFlight = false;
 			if (attached != null) {
-				FdRelease.release(attached);
+				attached.release();
 			}
 			for (int i = 0; i < write.count; i++) {
 				SegmentPool.recycle(write.segments[i]);
@@ -292,7 +290,7 @@ public final class WriteQueue {
 		}
 		if (attached != null) {
 			this.fds.removeFirst();
-			FdRelease.release(attached);
+			attached.release();
 		}
 		long left = n;
 		while (left > 0) {
@@ -324,7 +322,7 @@ public final class WriteQueue {
 		Write busy = this.inFlight;
 		for (PendingFd pending : this.fds) {
 			if (busy == null || pending.fd() != busy.fd) {
-				FdRelease.release(pending.fd());
+				pending.fd().release();
 			}
 		}
 		this.fds.clear();

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 import io.github.imsg4j.core.OpenFds;
-import io.github.imsg4j.core.OutboundFd;
 import io.github.imsg4j.core.WireFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -53,9 +52,9 @@ class WriteQueueTest {
 	void aWriteStartsAtADescriptorsMessageAndStopsBeforeTheNextOne() {
 		int base = OpenFds.count();
 		append(1, 10, null);
-		append(2, 70_000, OutboundFd.openReadOnly(Path.of("/dev/null"))); // spans two segments
+		append(2, 70_000, devNull()); // spans two segments
 		append(3, 10, null);
-		append(4, 10, OutboundFd.openReadOnly(Path.of("/dev/null")));
+		append(4, 10, devNull());
 		assertThat(OpenFds.count()).isEqualTo(base + 2);
 
 		assertThat(this.queue.nextWrite(this.write)).isTrue();
@@ -87,7 +86,7 @@ class WriteQueueTest {
 	@Test
 	void aWriteThatSendsNothingKeepsItsDescriptorForTheNextTry() {
 		int base = OpenFds.count();
-		append(1, 10, OutboundFd.openReadOnly(Path.of("/dev/null")));
+		append(1, 10, devNull());
 		assertThat(this.queue.nextWrite(this.write)).isTrue();
 		this.queue.completeWrite(this.write, 0);
 		assertThat(OpenFds.count()).isEqualTo(base + 1);
@@ -100,8 +99,8 @@ class WriteQueueTest {
 	@Test
 	void aDiscardDuringAGatheredWriteReleasesItsSegmentsAndDescriptorOnCompletion() {
 		int base = OpenFds.count();
-		append(1, 200_000, OutboundFd.openReadOnly(Path.of("/dev/null")));
-		append(2, 10, OutboundFd.openReadOnly(Path.of("/dev/null")));
+		append(1, 200_000, devNull());
+		append(2, 10, devNull());
 		assertThat(this.queue.nextWrite(this.write)).isTrue();
 		assertThat(this.write.count()).isEqualTo(4);
 		this.queue.discard();
@@ -113,8 +112,18 @@ class WriteQueueTest {
 		assertThat(this.queue.nextWrite(this.write)).isFalse();
 	}
 
+	/** A descriptor as {@code OutboundFd.openReadOnly} makes it on the layer in use (a number on FFM). */
+	private static OutgoingFd devNull() {
+		try {
+			return SocketLayer.get().openReadOnly(Path.of("/dev/null"));
+		}
+		catch (java.io.IOException ex) {
+			throw new java.io.UncheckedIOException(ex);
+		}
+	}
+
 	/** Appends one message of {@code size} payload bytes, each its index's low byte; returns its wire bytes. */
-	private byte[] append(int type, int size, OutboundFd fd) {
+	private byte[] append(int type, int size, OutgoingFd fd) {
 		byte[] payload = new byte[size];
 		for (int i = 0; i < size; i++) {
 			payload[i] = (byte) (type + i);

@@ -62,7 +62,7 @@ final class EpollPoller implements Poller {
 			this.wakeFd = (int) Posix.EVENTFD.invokeExact(this.state, 0, Posix.EFD_NONBLOCK | Posix.EFD_CLOEXEC);
 			if (this.wakeFd < 0) {
 				int errno = Posix.errno(this.state);
-				FfmSocketLayer.closeNumber(this.epfd);
+				FfmSocketLayer.closeFd(this.epfd);
 				throw Posix.failure("eventfd", errno);
 			}
 			ctl(Posix.EPOLL_CTL_ADD, this.wakeFd, Posix.EPOLLIN, WAKE_MARK);
@@ -204,8 +204,8 @@ final class EpollPoller implements Poller {
 			return;
 		}
 		this.closed = true;
-		FfmSocketLayer.closeNumber(this.wakeFd);
-		FfmSocketLayer.closeNumber(this.epfd);
+		FfmSocketLayer.closeFd(this.wakeFd);
+		FfmSocketLayer.closeFd(this.epfd);
 	}
 
 	private static void log(String what, Throwable ex) {

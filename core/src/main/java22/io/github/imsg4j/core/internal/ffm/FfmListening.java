@@ -90,7 +90,7 @@ final class FfmListening implements ListeningSocket {
 			return new FfmTransport(client, receiveFds, null);
 		}
 		catch (IOException | RuntimeException ex) {
-			FfmSocketLayer.closeNumber(client);
+			FfmSocketLayer.closeFd(client);
 			throw ex;
 		}
 	}
@@ -105,7 +105,7 @@ final class FfmListening implements ListeningSocket {
 			Fds.closeQuietly(this.adoptedFrom);
 		}
 		else {
-			FfmSocketLayer.closeNumber(this.fd);
+			FfmSocketLayer.closeFd(this.fd);
 		}
 	}
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.internal.JunixInternals;
 import io.github.imsg4j.core.internal.ListeningSocket;
+import io.github.imsg4j.core.internal.OutgoingFd;
 import io.github.imsg4j.core.internal.Poller;
 import io.github.imsg4j.core.internal.SocketLayer;
 import io.github.imsg4j.core.internal.Transport;
@@ -70,7 +71,7 @@ public final class FfmSocketLayer implements SocketLayer {
 			return new FfmTransport(fd, receiveFds, null);
 		}
 		catch (Throwable ex) {
-			closeNumber(fd);
+			closeFd(fd);
 			throw rethrow(ex);
 		}
 	}
@@ -97,8 +98,8 @@ public final class FfmSocketLayer implements SocketLayer {
 			return new Transport[] { new FfmTransport(one, receiveFds, null), new FfmTransport(two, receiveFds, null) };
 		}
 		catch (IOException | RuntimeException ex) {
-			closeNumber(one);
-			closeNumber(two);
+			closeFd(one);
+			closeFd(two);
 			throw ex;
 		}
 	}
@@ -146,12 +147,12 @@ public final class FfmSocketLayer implements SocketLayer {
 			throw rethrow(ex);
 		}
 		finally {
-			closeNumber(fd);
+			closeFd(fd);
 		}
 	}
 
 	@Override
-	public FileDescriptor openReadOnly(Path path) throws IOException {
+	public OutgoingFd openReadOnly(Path path) throws IOException {
 		byte[] bytes = path.toString().getBytes(StandardCharsets.UTF_8);
 		for (byte b : bytes) {
 			if (b == 0) {
@@ -172,13 +173,7 @@ public final class FfmSocketLayer implements SocketLayer {
 		if (fd < 0) {
 			throw Posix.failure("open " + path, Posix.errno(s.state));
 		}
-		try {
-			return objectOf(fd);
-		}
-		catch (IOException | RuntimeException ex) {
-			closeNumber(fd);
-			throw ex;
-		}
+		return OutgoingFd.ofNumber(fd);
 	}
 
 	@Override
@@ -199,7 +194,12 @@ public final class FfmSocketLayer implements SocketLayer {
 		}
 		// The object first, so that nothing closes the number twice; our objects have no cleaner (objectOf).
 		JunixInternals.invalidate(fd);
-		closeNumber(n);
+		closeFd(n);
+	}
+
+	@Override
+	public void closeNumber(int fd) {
+		closeFd(fd);
 	}
 
 	@Override
@@ -221,7 +221,7 @@ public final class FfmSocketLayer implements SocketLayer {
 	}
 
 	/** {@code close(2)}, errors ignored: the descriptor is gone either way (Linux frees it even on EINTR). */
-	static void closeNumber(int fd) {
+	static void closeFd(int fd) {
 		Scratch s = Scratch.get();
 		try {
 			int ignored = (int) Posix.CLOSE.invokeExact(s.state, fd);

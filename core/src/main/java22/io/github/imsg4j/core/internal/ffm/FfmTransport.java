@@ -11,6 +11,7 @@ import java.util.List;
 import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.PeerCredentials;
 import io.github.imsg4j.core.internal.HeldFd;
+import io.github.imsg4j.core.internal.OutgoingFd;
 import io.github.imsg4j.core.internal.Transport;
 import io.github.imsg4j.core.internal.WriteQueue;
 import org.jspecify.annotations.Nullable;
@@ -195,7 +196,7 @@ final class FfmTransport implements Transport {
 	}
 
 	@Override
-	public long write(ByteBuffer[] srcs, int buffers, @Nullable FileDescriptor fd) throws IOException {
+	public long write(ByteBuffer[] srcs, int buffers, @Nullable OutgoingFd fd) throws IOException {
 		Scratch s = Scratch.get();
 		int count = Math.min(buffers, WriteQueue.MAX_GATHER); // the scratch iovec array's size; the rest goes next time
 		int iovs = gather(s, srcs, count);
@@ -205,7 +206,8 @@ final class FfmTransport implements Transport {
 			s.control.set(JAVA_LONG, 0, Posix.CMSG_HEADER + 4);
 			s.control.set(JAVA_INT, 8, Posix.SOL_SOCKET);
 			s.control.set(JAVA_INT, 12, Posix.SCM_RIGHTS);
-			s.control.set(JAVA_INT, Posix.CMSG_HEADER, FfmSocketLayer.numberOf(fd));
+			int number = fd.heldNumber();
+			s.control.set(JAVA_INT, Posix.CMSG_HEADER, (number >= 0) ? number : FfmSocketLayer.numberOf(fd.object()));
 			msg.set(ADDRESS, Posix.MSG_CONTROL, s.control);
 			msg.set(JAVA_LONG, Posix.MSG_CONTROLLEN, Posix.CMSG_HEADER + 8);
 		}
@@ -294,13 +296,13 @@ final class FfmTransport implements Transport {
 			Fds.closeQuietly(this.adoptedFrom);
 		}
 		else {
-			FfmSocketLayer.closeNumber(this.fd);
+			FfmSocketLayer.closeFd(this.fd);
 		}
 	}
 
 	private void closeReceived() {
 		for (int i = 0; i < this.receivedCount; i++) {
-			FfmSocketLayer.closeNumber(this.received[i]);
+			FfmSocketLayer.closeFd(this.received[i]);
 		}
 		this.receivedCount = 0;
 	}
