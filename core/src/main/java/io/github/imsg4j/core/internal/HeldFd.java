@@ -78,9 +78,7 @@ public abstract class HeldFd implements Runnable {
 				if (this.gone) {
 					return null;
 				}
-				this.gone = true;
-				told = this.holder;
-				this.holder = null;
+				told = end();
 				return handOver();
 			}
 		}
@@ -106,9 +104,7 @@ public abstract class HeldFd implements Runnable {
 				if (this.gone) {
 					return -1;
 				}
-				this.gone = true;
-				told = this.holder;
-				this.holder = null;
+				told = end();
 				return handOverNumber();
 			}
 		}
@@ -125,15 +121,21 @@ public abstract class HeldFd implements Runnable {
 				if (this.gone) {
 					return;
 				}
-				this.gone = true;
-				told = this.holder;
-				this.holder = null;
+				told = end();
 				closeNow();
 			}
 		}
 		finally {
 			tell(told);
 		}
+	}
+
+	/** Marks it taken or closed (holding the monitor); returns the holder to tell once the monitor is let go. */
+	private @Nullable Holder end() {
+		this.gone = true;
+		Holder told = this.holder;
+		this.holder = null;
+		return told;
 	}
 
 	private void tell(@Nullable Holder told) {
