@@ -235,6 +235,49 @@ class ChannelBehaviourTest {
 		assertThat(OpenFds.awaitCount(before)).isEqualTo(before);
 	}
 
+	/**
+	 * A message with a descriptor needs a {@code sendmsg} of its own, so the sending thread writes it when the queue
+	 * is empty rather than wake the loop for it: it reaches the peer while the channel's loop is busy.
+	 */
+	@Test
+	@org.junit.jupiter.api.Timeout(30)
+	void aDescriptorMessageIsWrittenByItsSenderWhileTheLoopIsBusy() throws Exception {
+		java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+		int before = OpenFds.count();
+		try (ImsgEventLoops loops = new ImsgEventLoops(1, "busy");
+				RawPeer peer = RawPeer.connect(ChannelOptions.defaults().withFdPassing(true).withEventLoops(loops),
+						null)) {
+			java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+			loops.next().execute(() -> {
+				busy.countDown();
+				try {
+					release.await();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			});
+			assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
+			peer.channel.compose(9, 0, 0, OutboundFd.openReadOnly(Path.of("/dev/null")), ByteBuffer.wrap(new byte[] { 1 }));
+			peer.socket.setAncillaryReceiveBufferSize(1024);
+			ByteBuffer got = ByteBuffer.allocate(WireFormat.HEADER_SIZE + 1);
+			while (got.hasRemaining() && peer.socket.read(got) >= 0) {
+				// the raw end blocks until the bytes come (the loop cannot send them: it is busy)
+			}
+			java.io.FileDescriptor[] fds = peer.socket.getReceivedFileDescriptors();
+			release.countDown();
+			assertThat(got.hasRemaining()).isFalse();
+			assertThat(got.order(java.nio.ByteOrder.nativeOrder()).getInt(0)).as("type").isEqualTo(9);
+			assertThat(fds).hasSize(1);
+			assertThat(Fds.target(fds[0])).contains(Path.of("/dev/null"));
+			Fds.close(fds[0]);
+		}
+		finally {
+			release.countDown();
+		}
+		assertThat(OpenFds.awaitCount(before)).isEqualTo(before);
+	}
+
 	@Test
 	void openStreamsAndSocketChannelsLendTheirDescriptors() throws Exception {
 		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
