@@ -20,7 +20,9 @@ import org.jspecify.annotations.Nullable;
  * One imsg connection over a UNIX stream socket: the {@code imsgbuf} of OpenBSD's API.
  *
  * <p><b>Sending.</b> {@link #compose} and its relatives queue a message ({@code imsg_compose}); queued
- * messages are written in batches by the channel's event loop soon after, or at once by {@link #flush()}.
+ * messages are written in batches by the channel's event loop soon after, or at once by {@link #flush()}. A
+ * message with a descriptor, which needs a {@code sendmsg} of its own, is written by the sending thread itself
+ * when nothing is queued before it (without waiting: a full socket leaves it to the loop).
  * The queue is bounded ({@link ChannelOptions#writeQueueLimit()}): a sender waits for room for up to
  * {@link ChannelOptions#sendTimeout()}, or uses {@link #tryCompose} to learn that the queue is full. All
  * sending methods are thread-safe.
