@@ -768,14 +768,15 @@ public final class ImsgChannel implements AutoCloseable {
 			}
 			return;
 		}
-		// The socket is closed on the loop thread, which alone reads it: no read can race with the close. The
-		// close future completes only then, so that whoever waits for it knows the descriptors are gone.
+		// The socket is closed on the loop thread, which alone reads it: no read can race with the close, and no
+		// write either (one a sending thread took before the mark completes first). The close future completes
+		// only then, so that whoever waits for it knows the descriptors are gone.
 		this.loop.execute(() -> {
 			Poller.Registration k = this.key;
 			if (k != null) {
 				k.cancel();
 			}
-			this.reader.closeSocketWhenIdle(() -> {
+			this.sender.whenNoWriteInFlight(() -> this.reader.closeSocketWhenIdle(() -> {
 				this.reader.beforeSocketCloses();
 				closeQuietly(this.transport);
 				this.reader.afterSocketClosed();
@@ -785,7 +786,7 @@ public final class ImsgChannel implements AutoCloseable {
 				else {
 					this.closeFuture.completeExceptionally(cause);
 				}
-			});
+			}));
 		});
 		if (in != null) {
 			if (local) {

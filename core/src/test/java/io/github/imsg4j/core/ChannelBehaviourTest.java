@@ -278,6 +278,64 @@ class ChannelBehaviourTest {
 		assertThat(OpenFds.awaitCount(before)).isEqualTo(before);
 	}
 
+	/**
+	 * Threads sending descriptors (each writing its own message when the queue is empty) while the channel is
+	 * aborted: the socket is closed only after a write a thread already took has completed, so no {@code sendmsg}
+	 * ever goes to the number after it was closed and reused, here by a bystander socket pair made at once.
+	 * A guard of the behaviour over many rounds, not a way to hit the window on demand.
+	 */
+	@Test
+	void aChannelAbortedWhileThreadsSendDescriptorsNeverWritesToItsNumberOnceClosed() throws Exception {
+		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
+		int before = OpenFds.count();
+		for (int round = 0; round < 100; round++) {
+			try (ImsgChannel.Pair pair = ImsgChannel.pair(options, null, (ch, m) -> m.close())) {
+				java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+				List<Thread> senders = new ArrayList<>();
+				for (int t = 0; t < 2; t++) {
+					Thread sender = new Thread(() -> {
+						while (true) {
+							OutboundFd fd = OutboundFd.openReadOnly(Path.of("/dev/null"));
+							try {
+								pair.first().compose(1, 0, 0, fd);
+								sent.incrementAndGet();
+							}
+							catch (ImsgException ex) {
+								Fds.closeQuietly(fd.fd()); // not queued: still the sender's
+								return;
+							}
+						}
+					});
+					sender.start();
+					senders.add(sender);
+				}
+				while (sent.get() < 20) {
+					Thread.onSpinWait();
+				}
+				pair.first().abort();
+				pair.first().closeFuture().handle((v, ex) -> null).get(10, TimeUnit.SECONDS);
+				io.github.imsg4j.core.internal.Transport[] bystander = io.github.imsg4j.core.internal.SocketLayer.get()
+					.pair(true);
+				try {
+					for (Thread sender : senders) {
+						sender.join(10_000);
+						assertThat(sender.isAlive()).isFalse();
+					}
+					ByteBuffer any = ByteBuffer.allocateDirect(64);
+					for (io.github.imsg4j.core.internal.Transport end : bystander) {
+						assertThat(end.read(any)).as("round %d: bytes reached a socket made after the close", round)
+							.isEqualTo(0);
+					}
+				}
+				finally {
+					bystander[0].close();
+					bystander[1].close();
+				}
+			}
+		}
+		assertThat(OpenFds.awaitCount(before)).isEqualTo(before);
+	}
+
 	@Test
 	void openStreamsAndSocketChannelsLendTheirDescriptors() throws Exception {
 		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
