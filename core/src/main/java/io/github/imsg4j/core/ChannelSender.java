@@ -223,8 +223,8 @@ final class ChannelSender {
 		if (wasEmpty && (this.callerWrites || fd != null) && !this.loop.inLoop()) {
 			// A blocking client (caller reads): the loop is not woken for a request whose reply this thread reads.
 			// A message with a descriptor goes in a sendmsg of its own anyway (the descriptor rides on its first
-			// byte), so there is no batch for the loop to gather: writing it here saves the hand-over to the loop,
-			// a wake-up per message in a descriptor-heavy stream. If the socket is full the loop takes over.
+			// byte), so there is no batch for the loop to gather: writing it here saves the loop's turn for every
+			// message of a descriptor-heavy stream. If the socket is full the loop takes over.
 			flush();
 		}
 		else if (wasEmpty) {
