@@ -339,6 +339,11 @@ public final class ImsgSession {
 		this.work.done(message);
 	}
 
+	/** Closed by the budget: messages waiting for a handler are closed and given back now. */
+	void discardQueued() {
+		this.work.discardQueued();
+	}
+
 	/** On the event loop, when the peer has sent its end of stream: close once every handler is done. */
 	void closeWhenDone() {
 		this.work.closeWhenDone();

@@ -5,6 +5,7 @@ import java.util.function.Consumer;
 import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgClosedException;
+import io.github.imsg4j.core.ImsgLimitException;
 import io.github.imsg4j.core.ImsgListener;
 import io.github.imsg4j.core.ImsgProtocolException;
 import org.apache.commons.logging.Log;
@@ -100,6 +101,11 @@ final class SessionListener implements ImsgListener {
 		}
 		else {
 			LOG.debug("Closed " + channel.name() + " on " + this.endpoint);
+		}
+		if (s != null && cause instanceof ImsgLimitException) {
+			// Cut off for going over a bound (the shared budget closing the connection that holds the most, to
+			// make room for another's): what waits for a handler is given back now, while the asker waits for it.
+			s.discardQueued();
 		}
 		if (s != null) {
 			this.context.metrics().connectionClosed(this.endpoint, cause);

@@ -15,10 +15,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * The handler tasks of one session, run one after another in arrival order on the handler executor. When more
  * than {@value #PAUSE_AT} wait, or more bytes than the connection's write-queue limit, it stops the channel
- * reading until the backlog falls to {@value #RESUME_AT} messages and half those bytes; waiting messages count
- * against the shared {@link ImsgBudget}, and the connection that goes over it is closed. It also knows when
- * the session is idle (for graceful stops) and closes it once a half-closed peer's handlers are done. One lock,
- * {@link #tasks}'s monitor, guards its state.
+ * reading until the backlog falls to {@value #RESUME_AT} messages and half those bytes. Waiting messages are held
+ * of the channel's {@link ImsgBudget} through {@link ImsgChannel#holdReceived}, so that they count as this
+ * connection's when the budget looks for the connection holding the most; when that is another, it is closed and
+ * this one goes on; when no connection can give bytes back at once, this one stops reading until its handlers
+ * have caught up. Closed by the budget, it gives back at once what waits ({@link #discardQueued}). It also knows
+ * when the session is idle (for graceful stops) and closes it once a half-closed peer's handlers are done. One
+ * lock, {@link #tasks}'s monitor, guards its state.
  */
 final class SessionWorkQueue {
 
@@ -49,14 +52,29 @@ final class SessionWorkQueue {
 	/** Tasks waiting to run; guarded by itself. */
 	private final ArrayDeque<Runnable> tasks = new ArrayDeque<>(4);
 
+	/** The message of each task of {@link #tasks}, in the same order, to close one that will never run. */
+	private final ArrayDeque<Imsg> taskMessages = new ArrayDeque<>(4);
+
 	/** Tasks of the read being delivered, made with the first ({@link #enqueue}); the event loop's only. */
 	private @Nullable ArrayDeque<Runnable> pending;
+
+	/** The message of each task of {@link #pending}, in the same order; made with it; the event loop's only. */
+	private @Nullable ArrayDeque<Imsg> pendingMessages;
+
+	/**
+	 * Closed by the budget: what waits was given back, and nothing more is queued or run. Written under
+	 * {@link #tasks}; volatile for the drain, which reads it per task without the lock.
+	 */
+	private volatile boolean discarded;
 
 	/** Bytes of the messages of {@link #pending}; the event loop's only. */
 	private long pendingBytes;
 
 	/** The tasks the running drain took out of {@link #tasks} in one go; used by that drain only. */
 	private final ArrayDeque<Runnable> batch = new ArrayDeque<>(4);
+
+	/** The message of each task of {@link #batch}, in the same order; used by that drain only. */
+	private final ArrayDeque<Imsg> batchMessages = new ArrayDeque<>(4);
 
 	private boolean running;
 
@@ -71,7 +89,7 @@ final class SessionWorkQueue {
 	/** Handlers queued, running, or whose futures have not completed. */
 	private int inFlight;
 
-	/** Bytes of the messages queued or running, reserved from {@link #budget}; guarded by {@link #tasks}. */
+	/** Bytes of the messages queued or running, held of the channel's budget; guarded by {@link #tasks}. */
 	private long queuedBytes;
 
 	SessionWorkQueue(ImsgSession session, ImsgChannel channel, Executor executor, boolean inline, IdleClock idle) {
@@ -95,11 +113,15 @@ final class SessionWorkQueue {
 	 */
 	void enqueue(Runnable task, Imsg message) {
 		ArrayDeque<Runnable> read = this.pending;
-		if (read == null) {
+		ArrayDeque<Imsg> messages = this.pendingMessages;
+		if (read == null || messages == null) {
 			read = new ArrayDeque<>(16);
+			messages = new ArrayDeque<>(16);
 			this.pending = read;
+			this.pendingMessages = messages;
 		}
 		read.add(task);
+		messages.add(message);
 		this.pendingBytes += size(message);
 	}
 
@@ -114,17 +136,33 @@ final class SessionWorkQueue {
 	 */
 	void submitPending() {
 		ArrayDeque<Runnable> read = this.pending;
-		if (read == null || read.isEmpty()) {
+		ArrayDeque<Imsg> messages = this.pendingMessages;
+		if (read == null || messages == null || read.isEmpty()) {
 			return;
 		}
 		boolean start;
 		long bytes = this.pendingBytes;
 		this.pendingBytes = 0;
-		boolean overBudget = !this.budget.tryReserveBytes(bytes);
+		// Outside the lock: when the budget is full this closes a connection holding more, which takes that one's
+		// lock. When none can give bytes back at once (they are held by connections closing, whose handlers are
+		// still finishing), this read, already in memory, is handled unbooked and the connection stops reading
+		// until its handlers catch up: over the budget by at most one read per connection, never by closing a
+		// connection that holds less than others.
+		boolean overBudget = !this.channel.holdReceived(bytes);
 		synchronized (this.tasks) {
+			if (this.discarded) {
+				// closed by the budget while this read was delivered: its messages will not be handled either
+				read.clear();
+				closeAll(messages);
+				if (!overBudget) {
+					this.channel.releaseReceived(bytes);
+				}
+				return;
+			}
 			Runnable task;
 			while ((task = read.poll()) != null) {
 				this.tasks.add(task);
+				this.taskMessages.add(messages.remove());
 				this.inFlight++;
 			}
 			if (!overBudget) {
@@ -132,17 +170,15 @@ final class SessionWorkQueue {
 			}
 			start = !this.running;
 			this.running = true;
-			if ((this.tasks.size() > PAUSE_AT || this.queuedBytes > this.pauseBytes) && !this.paused) {
+			if ((overBudget || this.tasks.size() > PAUSE_AT || this.queuedBytes > this.pauseBytes) && !this.paused) {
 				this.paused = true;
 				this.channel.pauseReading();
 			}
 		}
-		if (overBudget) {
-			// This read's messages are handled (they were read, their descriptors are owned), but the connection
-			// that took the shared budget over its limit reads nothing more.
-			this.session.warn(LOG, "Closing " + this.session + ": messages waiting for handlers across connections are at the shared "
-					+ this.budget);
-			this.channel.abort();
+		if (overBudget && LOG.isDebugEnabled()) {
+			LOG.debug(this.session + ": messages waiting for handlers across connections are at the shared "
+					+ this.budget + ", and no connection holding more could give it back at once; reading from this one "
+					+ "pauses until its handlers have caught up");
 		}
 		if (start) {
 			this.executor.execute(this::drain);
@@ -159,6 +195,7 @@ final class SessionWorkQueue {
 			synchronized (this.tasks) {
 				Runnable next;
 				for (int i = 0; i < RESUME_AT && (next = this.tasks.poll()) != null; i++) {
+					this.batchMessages.add(this.taskMessages.remove());
 					this.batch.add(next);
 				}
 				if (this.batch.isEmpty()) {
@@ -171,6 +208,13 @@ final class SessionWorkQueue {
 			try {
 				Runnable task;
 				while ((task = this.batch.poll()) != null) {
+					Imsg message = this.batchMessages.remove();
+					if (this.discarded) {
+						// closed by the budget, which was given these bytes back already
+						message.close();
+						done(message);
+						continue;
+					}
 					try {
 						task.run();
 					}
@@ -218,9 +262,46 @@ final class SessionWorkQueue {
 				this.tasks.notifyAll();
 			}
 		}
-		this.budget.releaseBytes(release);
+		if (release != 0) {
+			this.channel.releaseReceived(release);
+		}
 		if (close) {
 			this.channel.closeWhenFlushed();
+		}
+	}
+
+	/**
+	 * The budget closed this connection to make room for another's ({@link ImsgChannel#holdReceived}): every byte
+	 * it holds is given back before this returns, on the evicting thread, so that the connection that asked finds
+	 * the room. Messages still queued are closed here; those the drain already took are closed by it, unhandled;
+	 * a handler already running finishes (its message is the one unbooked, for as long as it runs).
+	 */
+	void discardQueued() {
+		long release;
+		synchronized (this.tasks) {
+			this.discarded = true;
+			int dropped = this.tasks.size();
+			this.tasks.clear();
+			Imsg m;
+			while ((m = this.taskMessages.poll()) != null) {
+				m.close();
+			}
+			release = this.queuedBytes;
+			this.queuedBytes = 0;
+			this.inFlight -= dropped;
+			if (this.idleWaiters > 0) {
+				this.tasks.notifyAll();
+			}
+		}
+		if (release != 0) {
+			this.channel.releaseReceived(release);
+		}
+	}
+
+	private static void closeAll(ArrayDeque<Imsg> messages) {
+		Imsg m;
+		while ((m = messages.poll()) != null) {
+			m.close();
 		}
 	}
 

@@ -40,7 +40,7 @@ final class ChannelInbox {
 	 * @return {@code false} when the budget has no room
 	 */
 	boolean reserve(Imsg message) {
-		long size = WireFormat.HEADER_SIZE + message.length();
+		long size = size(message);
 		if (!this.budget.tryReserveBytes(size)) {
 			return false;
 		}
@@ -112,7 +112,7 @@ final class ChannelInbox {
 	}
 
 	private void release(Imsg message) {
-		long size = WireFormat.HEADER_SIZE + message.length();
+		long size = size(message);
 		synchronized (this) {
 			// a message the close already accounted for is not released twice
 			size = Math.min(size, this.bytes);
@@ -138,5 +138,10 @@ final class ChannelInbox {
 		if (end) {
 			this.queue.add(END);
 		}
+	}
+
+	/** What a queued message counts for against the budget. */
+	static long size(Imsg message) {
+		return WireFormat.HEADER_SIZE + message.length();
 	}
 }

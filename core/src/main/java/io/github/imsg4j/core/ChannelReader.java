@@ -342,7 +342,7 @@ final class ChannelReader {
 		ChannelInbox in = this.inbox;
 		if (in != null) {
 			boolean reserved = in.reserve(message);
-			while (!reserved && this.budget.evictLargestBut(this.channel)) {
+			while (!reserved && this.budget.evictLargestBut(this.channel, ChannelInbox.size(message))) {
 				reserved = in.reserve(message);
 			}
 			if (!reserved) {

@@ -209,7 +209,7 @@ final class ChannelSender {
 			// Full: the connection holding the most gives its bytes back, unless that is this one; again until the
 			// message fits (each round closes one connection). Outside this channel's lock: closing the other takes
 			// that one's.
-			if (!overBudget || !this.budget.evictLargestBut(this.channel)) {
+			if (!overBudget || !this.budget.evictLargestBut(this.channel, len)) {
 				break;
 			}
 		}

@@ -170,15 +170,17 @@ public final class ImsgBudget {
 	}
 
 	/**
-	 * The budget is full and {@code asker} could not queue a message: closes the channel that holds the most bytes
-	 * it can give back at once if that is another one holding more than {@code asker}. What it held is then
-	 * zero, so a caller that retries until this returns {@code false} ends. O(channels), on this rare path only.
+	 * The budget is full and {@code asker} could not book {@code wanted} more bytes: closes the channel that holds
+	 * the most bytes it can give back at once if that is another one holding more than {@code asker} would with
+	 * them. Counting what it asks for, an asker that wants more than the others hold (one huge read, say) is the
+	 * one holding the most, and nobody is closed for it. What the closed one held is then zero, so a caller that
+	 * retries until this returns {@code false} ends. O(channels), on this rare path only.
 	 *
 	 * @return whether one was closed (its bytes are given back by then)
 	 */
-	boolean evictLargestBut(ImsgChannel asker) {
+	boolean evictLargestBut(ImsgChannel asker, long wanted) {
 		ImsgChannel largest = null;
-		long most = asker.budgetedBytes();
+		long most = asker.budgetedBytes() + wanted;
 		for (ImsgChannel c : this.holders) {
 			if (c == asker) {
 				continue;

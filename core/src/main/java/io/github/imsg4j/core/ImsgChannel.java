@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.imsg4j.core.internal.EventLoop;
 import io.github.imsg4j.core.internal.Poller;
@@ -84,6 +85,9 @@ public final class ImsgChannel implements AutoCloseable {
 
 	private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
+	/** Bytes booked by {@link #holdReceived}: received messages the listener's application still keeps. */
+	private final AtomicLong heldReceived = new AtomicLong();
+
 	/** Set by {@link #closeWhenFlushed()}; cleared by the close. */
 	private volatile @Nullable CloseDeadline closeDeadline;
 
@@ -104,26 +108,40 @@ public final class ImsgChannel implements AutoCloseable {
 		}
 	};
 
-	ImsgChannel(Transport transport, ChannelOptions options, @Nullable ImsgListener listener, String origin) {
+	/**
+	 * Builds the channel's parts; nothing outside it sees the channel before {@link #open} starts it, so that the
+	 * budget's eviction scan and the loop never meet a channel whose sender or reader is not yet assigned.
+	 */
+	private ImsgChannel(Transport transport, ChannelOptions options, @Nullable ImsgListener listener, String origin) {
 		this.transport = transport;
 		this.options = options;
 		this.loop = options.loops().next();
 		this.id = IDS.incrementAndGet();
 		this.origin = origin;
 		this.budget = options.effectiveBudget();
-		this.budget.track(this);
 		this.warnings = options.effectiveLogLimiter().connection();
 		this.listener = listener;
-		if (options.callerReads() && listener != null) {
-			closeQuietly(transport);
-			this.budget.untrack(this);
-			checkCallerReads(options, true);
-		}
 		this.inbox = (listener == null) ? new ChannelInbox(this, this.budget) : null;
 		this.reader = new ChannelReader(this, transport, this.loop, options, this.budget, this.warnings, listener,
 				this.inbox);
 		this.sender = new ChannelSender(this, transport, this.loop, options, this.budget, !this.reader.loopReads());
-		this.loop.execute(this::register);
+	}
+
+	/**
+	 * The one way a channel comes to be: built whole, then shown to the budget and registered with its loop.
+	 *
+	 * @param transport the connected socket, owned by the channel from now on (closed here when refused)
+	 */
+	static ImsgChannel open(Transport transport, ChannelOptions options, @Nullable ImsgListener listener,
+			String origin) {
+		if (options.callerReads() && listener != null) {
+			closeQuietly(transport);
+			checkCallerReads(options, true);
+		}
+		ImsgChannel channel = new ImsgChannel(transport, options, listener, origin);
+		channel.budget.track(channel);
+		channel.loop.execute(channel::register);
+		return channel;
 	}
 
 	/**
@@ -150,7 +168,7 @@ public final class ImsgChannel implements AutoCloseable {
 	public static ImsgChannel connect(Path path, ChannelOptions options, @Nullable ImsgListener listener) {
 		checkCallerReads(options, listener != null);
 		try {
-			return new ImsgChannel(SocketLayer.get().connect(path, options.fdPassing()), options, listener,
+			return ImsgChannel.open(SocketLayer.get().connect(path, options.fdPassing()), options, listener,
 					path.toString());
 		}
 		catch (IOException ex) {
@@ -174,7 +192,7 @@ public final class ImsgChannel implements AutoCloseable {
 		checkCallerReads(options, listener != null);
 		InheritedSockets.check(fd, false);
 		try {
-			return new ImsgChannel(SocketLayer.get().adopt(fd, options.fdPassing()), options, listener, "fd " + fd);
+			return ImsgChannel.open(SocketLayer.get().adopt(fd, options.fdPassing()), options, listener, "fd " + fd);
 		}
 		catch (IOException ex) {
 			throw new ImsgIoException("cannot use descriptor " + fd + " as an imsg channel: " + ex.getMessage(), ex);
@@ -197,7 +215,7 @@ public final class ImsgChannel implements AutoCloseable {
 			InheritedSockets.check(n, false);
 			// Adopted through this very object, which closes it in the end: a second object for the same number
 			// could be closed under us when this one is collected.
-			return new ImsgChannel(SocketLayer.get().adopt(fd, options.fdPassing()), options, listener, "fd " + n);
+			return ImsgChannel.open(SocketLayer.get().adopt(fd, options.fdPassing()), options, listener, "fd " + n);
 		}
 		catch (IOException ex) {
 			throw new ImsgIoException("not a usable descriptor: " + ex.getMessage(), ex);
@@ -250,8 +268,8 @@ public final class ImsgChannel implements AutoCloseable {
 		catch (IOException ex) {
 			throw new ImsgIoException("cannot create a socket pair: " + ex.getMessage(), ex);
 		}
-		return new Pair(new ImsgChannel(ends[0], options, first, "pair-1"),
-				new ImsgChannel(ends[1], options, second, "pair-2"));
+		return new Pair(ImsgChannel.open(ends[0], options, first, "pair-1"),
+				ImsgChannel.open(ends[1], options, second, "pair-2"));
 	}
 
 	/**
@@ -683,7 +701,45 @@ public final class ImsgChannel implements AutoCloseable {
 	 */
 	long budgetedBytes() {
 		ChannelInbox in = this.inbox;
-		return this.sender.budgetedBytes() + ((in != null) ? in.bytes() : 0);
+		return this.sender.budgetedBytes() + ((in != null) ? in.bytes() : 0) + this.heldReceived.get();
+	}
+
+	/**
+	 * Books {@code bytes} of received messages that the listener's application keeps after
+	 * {@link ImsgListener#onMessage} returned (a queue of handler tasks, say) against this channel's budget, so
+	 * that they count as this connection's: when the budget is full, the connection holding the most of it, these
+	 * bytes included, is closed to make room, and this one only when it holds the most. A listener that keeps
+	 * messages should give them back when {@link ImsgListener#onClose} reports an {@link ImsgLimitException}
+	 * (the budget closed this connection to make room for another's).
+	 *
+	 * @param bytes bytes to hold, not negative
+	 * @return {@code false}, holding nothing, when the budget has no room even after closing every connection that
+	 *         held more than this one (what is left is held by this one, or by connections already closing): the
+	 *         caller should stop reading from this connection until it holds less
+	 */
+	public boolean holdReceived(long bytes) {
+		if (bytes < 0) {
+			throw new IllegalArgumentException("bytes must not be negative: " + bytes);
+		}
+		while (!this.budget.tryReserveBytes(bytes)) {
+			if (!this.budget.evictLargestBut(this, bytes)) {
+				return false;
+			}
+		}
+		this.heldReceived.addAndGet(bytes);
+		return true;
+	}
+
+	/**
+	 * Gives back bytes booked with {@link #holdReceived}.
+	 *
+	 * @param bytes bytes held earlier, not negative
+	 */
+	public void releaseReceived(long bytes) {
+		if (bytes < 0 || this.heldReceived.addAndGet(-bytes) < 0) {
+			throw new IllegalStateException(name() + ": released " + bytes + " bytes more than were held");
+		}
+		this.budget.releaseBytes(bytes);
 	}
 
 	/**

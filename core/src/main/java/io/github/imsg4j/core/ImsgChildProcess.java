@@ -160,7 +160,7 @@ public final class ImsgChildProcess implements AutoCloseable {
 		}
 		ImsgChannel channel;
 		try {
-			channel = new ImsgChannel(spawned.transport(), options, listener, "child " + spawned.pid());
+			channel = ImsgChannel.open(spawned.transport(), options, listener, "child " + spawned.pid());
 		}
 		catch (RuntimeException ex) {
 			spawned.signal(true);

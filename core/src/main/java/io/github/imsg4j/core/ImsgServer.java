@@ -269,7 +269,7 @@ public final class ImsgServer implements AutoCloseable {
 	private void serve(Transport transport) {
 		PeerCredentials peer = transport.peerCredentials();
 		if (this.handler == null) {
-			ImsgChannel channel = new ImsgChannel(transport, this.options, null, this.path.toString());
+			ImsgChannel channel = ImsgChannel.open(transport, this.options, null, this.path.toString());
 			this.accepted.add(channel);
 			// close() may have drained the queue between our accept and this add: then nobody would ever take or
 			// close this one. close() clears open before it drains, so one of the two sees the other.
@@ -290,7 +290,7 @@ public final class ImsgServer implements AutoCloseable {
 			ImsgChannel.closeQuietly(transport);
 			return;
 		}
-		new ImsgChannel(transport, this.options, listener, this.path.toString());
+		ImsgChannel.open(transport, this.options, listener, this.path.toString());
 	}
 
 	/**

@@ -42,7 +42,7 @@ final class RawPeer implements AutoCloseable {
 				raw.close();
 				throw new IOException("the raw peer's connection was not waiting to be accepted");
 			}
-			ImsgChannel ch = new ImsgChannel(accepted, options, listener, "raw");
+			ImsgChannel ch = ImsgChannel.open(accepted, options, listener, "raw");
 			return new RawPeer(raw, ch);
 		}
 		finally {
