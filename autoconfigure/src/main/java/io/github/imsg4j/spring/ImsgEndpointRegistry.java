@@ -296,7 +296,7 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 			LOG.warn(unfinished + " imsg connections still had handlers running after the shutdown timeout of "
 					+ this.wiring.shutdownTimeout() + "; closing them anyway");
 		}
-		sessions.forEach(ImsgSession::close);
+		closeAll(sessions);
 		for (ClientEndpoint c : this.clients.values()) {
 			c.terminate();
 		}
@@ -310,6 +310,36 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		CountDownLatch latch = this.keepAlive;
 		if (latch != null) {
 			latch.countDown();
+		}
+	}
+
+	/**
+	 * Starts every session's orderly close at once (each writes what is queued, up to the close timeout) and waits
+	 * for them together: a shutdown with many slow peers takes one close timeout, not one each.
+	 */
+	private static void closeAll(List<ImsgSession> sessions) {
+		List<CompletableFuture<Void>> closed = new ArrayList<>(sessions.size());
+		Duration longest = Duration.ZERO;
+		for (ImsgSession s : sessions) {
+			s.channel().closeWhenFlushed();
+			closed.add(s.closeFuture());
+			Duration t = s.channel().options().closeTimeout();
+			longest = (t.compareTo(longest) > 0) ? t : longest;
+		}
+		try {
+			// the channels' own close timers end each close; the extra second is for a loop that does not answer
+			CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new))
+				.get(longest.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+		}
+		catch (ExecutionException ex) {
+			// some closed with an error (their peers broke off): they are closed all the same
+		}
+		catch (TimeoutException ex) {
+			sessions.forEach((s) -> s.channel().abort());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			sessions.forEach((s) -> s.channel().abort());
 		}
 	}
 

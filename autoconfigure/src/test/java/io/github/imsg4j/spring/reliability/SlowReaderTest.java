@@ -95,6 +95,39 @@ class SlowReaderTest {
 		});
 	}
 
+	@Test
+	void shutdownClosesSlowPeersTogetherNotOneAfterAnother() {
+		Path sock = this.dir.resolve("stop.sock");
+		int peers = 4;
+		runner(sock, "imsg.endpoints.e.write-queue-limit=1MB").run((context) -> {
+			ImsgEndpointRegistry registry = context.getBean(ImsgEndpointRegistry.class);
+			java.util.List<ImsgChannel> slow = new java.util.ArrayList<>();
+			try {
+				for (int p = 0; p < peers; p++) {
+					ImsgChannel c = ImsgChannel.connect(sock, ChannelOptions.defaults().withReceiveQueueCapacity(1));
+					slow.add(c);
+					// more replies than the socket buffers hold, fewer than the write-queue limit: each session
+					// has bytes queued that its peer will never read, so its orderly close runs into the timeout
+					for (int i = 0; i < 40; i++) {
+						c.compose(1, 0, 0, null, ByteBuffer.allocate(0));
+					}
+				}
+				await().atMost(WAIT).until(() -> registry.endpoint("e").sessions().size() == peers
+						&& registry.endpoint("e").sessions().stream().allMatch((s) -> s.channel().queuedBytes() > 0));
+				Duration closeTimeout = ChannelOptions.defaults().closeTimeout();
+				long start = System.nanoTime();
+				context.close();
+				Duration took = Duration.ofNanos(System.nanoTime() - start);
+				// one after another this took a close timeout per session (4 x 5 s); together, one
+				assertThat(took).as("shutdown with %d slow peers", peers).isLessThan(closeTimeout.multipliedBy(2));
+				assertThat(registry.endpoint("e").sessions()).isEmpty();
+			}
+			finally {
+				slow.forEach(ImsgChannel::abort);
+			}
+		});
+	}
+
 	private static void serveAnother(Path sock) {
 		try (ImsgChannel other = ImsgChannel.connect(sock, ChannelOptions.defaults())) {
 			other.compose(1, 0, 0, null, ByteBuffer.allocate(0));
