@@ -49,6 +49,10 @@ public final class ClientEndpoint {
 
 	private @Nullable ScheduledExecutorService scheduler;
 
+	/**
+	 * The wait before the next attempt. Written by the loop (a connection made or lost) and by the scheduler's
+	 * thread (a failed attempt): guarded by {@link #lock}.
+	 */
 	private long nextDelayNanos;
 
 	private volatile @Nullable String lastError;
@@ -167,7 +171,7 @@ public final class ClientEndpoint {
 
 	void start(ScheduledExecutorService executor) {
 		this.scheduler = executor;
-		this.nextDelayNanos = (this.backoff != null) ? this.backoff.initial().toNanos() : 0;
+		resetDelay();
 		if (!connect() && this.backoff == null) {
 			throw new ImsgClosedException("imsg client '" + this.name + "' cannot connect to " + target() + ": "
 					+ this.lastError + " (reconnect is disabled, so start-up fails)");
@@ -211,14 +215,23 @@ public final class ClientEndpoint {
 	}
 
 	private String retryNote() {
-		return (this.backoff != null && !this.stopped)
-				? "; retrying in " + Duration.ofNanos(this.nextDelayNanos).toMillis() + " ms" : "";
+		long delay;
+		synchronized (this.lock) {
+			delay = this.nextDelayNanos;
+		}
+		return (this.backoff != null && !this.stopped) ? "; retrying in " + Duration.ofNanos(delay).toMillis() + " ms"
+				: "";
+	}
+
+	private void resetDelay() {
+		Backoff b = this.backoff;
+		synchronized (this.lock) {
+			this.nextDelayNanos = (b != null) ? b.initial().toNanos() : 0;
+		}
 	}
 
 	private void connected(ImsgSession session) {
-		if (this.backoff != null) {
-			this.nextDelayNanos = this.backoff.initial().toNanos();
-		}
+		resetDelay();
 		LOG.info("imsg client '" + this.name + "' connected to " + target());
 		synchronized (this.lock) {
 			this.warnedSinceConnected = false;
@@ -252,8 +265,11 @@ public final class ClientEndpoint {
 		if (b == null || s == null || this.stopped) {
 			return;
 		}
-		long delay = this.nextDelayNanos;
-		this.nextDelayNanos = Math.min(b.max().toNanos(), (long) (delay * b.multiplier()));
+		long delay;
+		synchronized (this.lock) {
+			delay = this.nextDelayNanos;
+			this.nextDelayNanos = Math.min(b.max().toNanos(), (long) (delay * b.multiplier()));
+		}
 		s.schedule(this::connect, delay, TimeUnit.NANOSECONDS);
 	}
 
