@@ -51,7 +51,8 @@ public final class ImsgChildProcess implements AutoCloseable {
 	 * @param command the program (looked up in {@code PATH}) and its arguments
 	 * @param environment variables set for the child on top of this process's (or alone, see
 	 *        {@code inheritEnvironment}); a {@code null} value removes one
-	 * @param inheritEnvironment whether the child starts from this process's environment
+	 * @param inheritEnvironment whether the child starts from this process's environment (less what systemd set for
+	 *        this process alone: {@code LISTEN_*}, {@code NOTIFY_SOCKET}, {@code WATCHDOG_*})
 	 * @param directory the child's working directory, or {@code null} for this process's
 	 * @param fd the descriptor at which the child finds its socket; at least 3
 	 */
@@ -119,10 +120,17 @@ public final class ImsgChildProcess implements AutoCloseable {
 			return new Spec(this.command, this.environment, inherit, this.directory, this.fd);
 		}
 
+		/** Variables systemd set for this process only; a child gets them only when its spec names them. */
+		static final List<String> PARENT_ONLY_VARIABLES = List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+				"NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC");
+
 		Map<String, String> resolvedEnvironment() {
 			Map<String, String> env = this.inheritEnvironment ? new HashMap<>(System.getenv()) : new HashMap<>();
 			env.remove(Spawner.FD_VARIABLE);
 			env.remove(Spawner.RENDEZVOUS_VARIABLE);
+			// Meant for this process alone, as sd_listen_fds(1) and sd_notify(3) unset them: a child that saw them
+			// could take this process's activated sockets for its own, or tell systemd it is this service.
+			PARENT_ONLY_VARIABLES.forEach(env::remove);
 			this.environment.forEach((k, v) -> {
 				if (v == null) {
 					env.remove(k);
