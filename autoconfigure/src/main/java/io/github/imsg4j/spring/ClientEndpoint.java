@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.ChildExit;
 import io.github.imsg4j.core.ImsgClosedException;
 import io.github.imsg4j.core.ImsgException;
 import org.apache.commons.logging.Log;
@@ -40,6 +41,15 @@ public final class ClientEndpoint {
 
 	private final SessionContext context;
 
+	/** For a child process: what losing it means; {@code null} for a connection to a socket. */
+	private final @Nullable Supervision supervision;
+
+	/** When this application stops because of this endpoint; set at {@link #start}. */
+	private @Nullable ImsgFatalHandler fatal;
+
+	/** When the last starts of a supervised child were, oldest first; guarded by {@link #lock}. */
+	private final java.util.ArrayDeque<Long> starts = new java.util.ArrayDeque<>();
+
 	private final Object lock = new Object();
 
 	/** Completes with the session once connected; replaced by a fresh one when the connection is lost. */
@@ -65,8 +75,10 @@ public final class ClientEndpoint {
 	private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
 	ClientEndpoint(String name, ImsgConnector connector, ChannelOptions options, Duration connectTimeout,
-			@Nullable Backoff backoff, Duration stopGrace, UnhandledMessagePolicy unhandled, SessionContext context) {
+			@Nullable Backoff backoff, Duration stopGrace, UnhandledMessagePolicy unhandled, SessionContext context,
+			@Nullable Supervision supervision) {
 		this.name = name;
+		this.supervision = supervision;
 		this.connector = connector;
 		this.stopGrace = stopGrace;
 		this.options = options;
@@ -84,6 +96,18 @@ public final class ClientEndpoint {
 	 * @param multiplier growth per failure
 	 */
 	public record Backoff(Duration initial, Duration max, double multiplier) {
+	}
+
+	/**
+	 * How a child process is supervised, as systemd's {@code Restart=} and {@code StartLimitBurst=} within
+	 * {@code StartLimitIntervalSec=}: a child is started at most {@code startLimitBurst} times within
+	 * {@code startLimitInterval}; one more start is refused and the application stops.
+	 *
+	 * @param onExit what losing it means
+	 * @param startLimitBurst starts allowed within the interval, at least 1
+	 * @param startLimitInterval the interval
+	 */
+	public record Supervision(ProcessExitPolicy onExit, int startLimitBurst, Duration startLimitInterval) {
 	}
 
 	/**
@@ -160,7 +184,7 @@ public final class ClientEndpoint {
 			}
 		}
 		catch (TimeoutException | ExecutionException ex) {
-			throw new ImsgClosedException("imsg client '" + this.name + "' is not connected to " + target()
+			throw new ImsgClosedException(kind() + " is not connected to " + target()
 					+ " (waited " + this.connectTimeout + "; last error: " + this.lastError + ")");
 		}
 		catch (InterruptedException ex) {
@@ -169,17 +193,37 @@ public final class ClientEndpoint {
 		}
 	}
 
-	void start(ScheduledExecutorService executor) {
+	void start(ScheduledExecutorService executor, ImsgFatalHandler fatal) {
 		this.scheduler = executor;
+		this.fatal = fatal;
 		resetDelay();
-		if (!connect() && this.backoff == null) {
-			throw new ImsgClosedException("imsg client '" + this.name + "' cannot connect to " + target() + ": "
-					+ this.lastError + " (reconnect is disabled, so start-up fails)");
+		if (!connect()) {
+			if (this.supervision != null) {
+				// A child that cannot even be started at the application's start is a mistake in its configuration
+				// (a command that does not exist, say): retrying would leave an application that serves nothing.
+				this.connector.stop(this.stopGrace);
+				throw new ImsgClosedException(kind() + " cannot be started: " + this.lastError);
+			}
+			if (this.backoff == null) {
+				throw new ImsgClosedException(kind() + " cannot connect to " + target() + ": " + this.lastError
+						+ " (reconnect is disabled, so start-up fails)");
+			}
 		}
+	}
+
+	/** How logs name it: a child process, or a client of a socket. */
+	private String kind() {
+		return ((this.supervision != null) ? "imsg process '" : "imsg client '") + this.name + "'";
 	}
 
 	private boolean connect() {
 		if (this.stopped) {
+			return false;
+		}
+		Supervision sup = this.supervision;
+		if (sup != null && !admitStart(sup)) {
+			fail(kind() + " was started " + sup.startLimitBurst() + " times within " + sup.startLimitInterval()
+					+ " (its start limit)" + lastExitNote() + "; giving up and stopping the application");
 			return false;
 		}
 		try {
@@ -189,7 +233,7 @@ public final class ClientEndpoint {
 		}
 		catch (ImsgException ex) {
 			this.lastError = ex.getMessage();
-			warnOrDebug("imsg client '" + this.name + "': " + ex.getMessage() + retryNote());
+			warnOrDebug(kind() + ": " + ex.getMessage() + retryNote());
 			scheduleReconnect();
 			return false;
 		}
@@ -232,7 +276,7 @@ public final class ClientEndpoint {
 
 	private void connected(ImsgSession session) {
 		resetDelay();
-		LOG.info("imsg client '" + this.name + "' connected to " + target());
+		LOG.info(kind() + " connected to " + target());
 		synchronized (this.lock) {
 			this.warnedSinceConnected = false;
 			if (!this.current.complete(session)) {
@@ -254,9 +298,72 @@ public final class ClientEndpoint {
 		if (this.stopped) {
 			return;
 		}
+		ScheduledExecutorService s = this.scheduler;
+		if (this.supervision != null && s != null) {
+			// Whatever ended the connection (the child's exit, its protocol error, our close), the child is stopped
+			// and reaped before anything else: a worker that ignores the hang-up must not outlive our interest in
+			// it. Off the loop, which calls this: stopping waits up to the grace period.
+			s.execute(this::childLost);
+			return;
+		}
 		this.lastError = "connection lost";
-		warnOrDebug("imsg client '" + this.name + "' lost its connection to " + target() + retryNote());
+		warnOrDebug(kind() + " lost its connection to " + target() + retryNote());
 		scheduleReconnect();
+	}
+
+	/** On the scheduler, after a child's connection ended: stop and reap it, then restart or stop the application. */
+	private void childLost() {
+		Supervision sup = this.supervision;
+		if (sup == null || this.stopped) {
+			return;
+		}
+		try {
+			this.connector.stop(this.stopGrace);
+		}
+		catch (ImsgException ex) {
+			LOG.error(kind() + ": " + ex.getMessage());
+		}
+		this.lastError = "process ended" + lastExitNote();
+		if (this.stopped) {
+			return;
+		}
+		if (sup.onExit() == ProcessExitPolicy.EXIT) {
+			fail(kind() + " ended" + lastExitNote() + ", and its on-exit policy is exit: stopping the application");
+			return;
+		}
+		warnOrDebug(kind() + " ended" + lastExitNote() + "; restarting" + retryNote());
+		scheduleReconnect();
+	}
+
+	private String lastExitNote() {
+		ChildExit exit = (this.connector instanceof ImsgConnector.ChildConnector c) ? c.lastExit() : null;
+		return (exit != null) ? " (" + exit + ")" : "";
+	}
+
+	/** Counts a start against the start limit; {@code false} when the limit is reached. */
+	private boolean admitStart(Supervision sup) {
+		long now = System.nanoTime();
+		synchronized (this.lock) {
+			while (!this.starts.isEmpty() && now - this.starts.peekFirst() > sup.startLimitInterval().toNanos()) {
+				this.starts.removeFirst();
+			}
+			if (this.starts.size() >= sup.startLimitBurst()) {
+				return false;
+			}
+			this.starts.addLast(now);
+			return true;
+		}
+	}
+
+	/** The application cannot go on: said once, at ERROR, then the fatal handler decides. */
+	private void fail(String report) {
+		this.lastError = report;
+		stop();
+		LOG.error(report);
+		ImsgFatalHandler f = this.fatal;
+		if (f != null) {
+			f.fatal(report);
+		}
 	}
 
 	private void scheduleReconnect() {
@@ -282,6 +389,13 @@ public final class ClientEndpoint {
 		return (f.isDone() && !f.isCompletedExceptionally()) ? f.join() : null;
 	}
 
+	/**
+	 * @return for a child process, how it is supervised; {@code null} for a client of a socket
+	 */
+	public @Nullable Supervision supervision() {
+		return this.supervision;
+	}
+
 	/** After the graceful stop closed the sessions: a child process gets SIGTERM, SIGKILL after the grace, is reaped. */
 	void terminate() {
 		this.connector.stop(this.stopGrace);
@@ -290,7 +404,7 @@ public final class ClientEndpoint {
 	void stop() {
 		this.stopped = true;
 		synchronized (this.lock) {
-			this.current.completeExceptionally(new ImsgClosedException("imsg client '" + this.name + "' stopped"));
+			this.current.completeExceptionally(new ImsgClosedException(kind() + " stopped"));
 		}
 	}
 }

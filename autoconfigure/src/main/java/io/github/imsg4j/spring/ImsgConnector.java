@@ -2,9 +2,13 @@ package io.github.imsg4j.spring;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.ChildExit;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgChildProcess;
 import io.github.imsg4j.core.ImsgListener;
@@ -49,7 +53,8 @@ public interface ImsgConnector {
 	}
 
 	/**
-	 * Releases what the connector holds when the application stops (a child process is stopped and reaped).
+	 * Releases what stands behind the connections it made (a child process is stopped and reaped): when the
+	 * application stops, and when a connection it made has ended.
 	 *
 	 * @param grace how long a child has to exit after {@code SIGTERM}
 	 */
@@ -112,10 +117,27 @@ public interface ImsgConnector {
 	 * @return the connector
 	 */
 	static ImsgConnector child(String name, ImsgChildProcess.Spec spec) {
-		return new ChildConnector(name, spec);
+		return child(name, spec, Duration.ofSeconds(5));
 	}
 
-	/** Starts the child on each connect and keeps the running one to stop it. */
+	/**
+	 * A child process started on every (re)connect, after the previous one is stopped and reaped.
+	 *
+	 * @param name the process's name, for logs
+	 * @param spec what to run
+	 * @param grace how long a child has to exit after {@code SIGTERM} when it is stopped to start another
+	 * @return the connector
+	 */
+	static ImsgConnector child(String name, ImsgChildProcess.Spec spec, Duration grace) {
+		return new ChildConnector(name, spec, grace);
+	}
+
+	/**
+	 * Starts the child on each connect, and owns every child it started until it is reaped: a child is stopped
+	 * ({@code SIGTERM}, the grace, {@code SIGKILL}) and reaped before another is started, when its connection ends
+	 * ({@link ClientEndpoint} calls {@link #stop} then), and when the application stops. So no child outlives the
+	 * connector's interest in it, whatever the child does with the hang-up or {@code SIGTERM}.
+	 */
 	final class ChildConnector implements ImsgConnector {
 
 		private static final Log LOG = LogFactory.getLog(ChildConnector.class);
@@ -124,20 +146,36 @@ public interface ImsgConnector {
 
 		private final ImsgChildProcess.Spec spec;
 
-		private final AtomicReference<@Nullable ImsgChildProcess> running = new AtomicReference<>();
+		/** The last child started; it stays here after it exits, for health and reports. Guarded by {@link #live}. */
+		private @Nullable ImsgChildProcess current;
 
-		ChildConnector(String name, ImsgChildProcess.Spec spec) {
+		/** Children started and not yet reaped; guarded by itself. */
+		private final Set<ImsgChildProcess> live = new LinkedHashSet<>();
+
+		/** How long a child has to exit after {@code SIGTERM} when {@link #open} stops it to start another. */
+		private final Duration grace;
+
+		ChildConnector(String name, ImsgChildProcess.Spec spec, Duration grace) {
 			this.name = name;
 			this.spec = spec;
+			this.grace = grace;
 		}
 
 		@Override
 		public ImsgChannel open(ChannelOptions options, ImsgListener listener) {
+			// Normally stopped already when its connection ended; this covers a caller that did not say so.
+			stop(this.grace);
 			ImsgChildProcess child = ImsgChildProcess.start(this.spec, options, listener);
-			this.running.set(child);
+			synchronized (this.live) {
+				this.live.add(child);
+				this.current = child;
+			}
 			LOG.info("imsg process '" + this.name + "' started: pid " + child.pid() + ", " + this.spec.command().get(0) + " ("
 					+ ImsgChildProcess.mechanism() + ")");
 			child.exit().whenComplete((exit, ex) -> {
+				synchronized (this.live) {
+					this.live.remove(child);
+				}
 				String how = (exit != null) ? exit.toString() : "could not be reaped: " + ex;
 				if (exit != null && exit.success()) {
 					LOG.info("imsg process '" + this.name + "' (pid " + child.pid() + ") " + how);
@@ -151,15 +189,34 @@ public interface ImsgConnector {
 		}
 
 		/**
-		 * @return the running child, if any
+		 * @return the last child started (it may have exited since), if any
 		 */
 		public @Nullable ImsgChildProcess current() {
-			return this.running.get();
+			synchronized (this.live) {
+				return this.current;
+			}
+		}
+
+		/**
+		 * @return whether a child it started is running now (started and not yet reaped)
+		 */
+		public boolean running() {
+			synchronized (this.live) {
+				return !this.live.isEmpty();
+			}
+		}
+
+		/**
+		 * @return how the last child ended, or {@code null} while it runs or when none was started
+		 */
+		public @Nullable ChildExit lastExit() {
+			ImsgChildProcess c = current();
+			return (c != null) ? c.exit().getNow(null) : null;
 		}
 
 		@Override
 		public String describe() {
-			ImsgChildProcess c = this.running.get();
+			ImsgChildProcess c = current();
 			return "child process '" + this.name + "' (" + this.spec.command().get(0) + ((c != null) ? ", pid " + c.pid() : "")
 					+ ")";
 		}
@@ -169,10 +226,14 @@ public interface ImsgConnector {
 			return true;
 		}
 
+		/** Stops and reaps every child started and not yet reaped; returns once they are. */
 		@Override
 		public void stop(Duration grace) {
-			ImsgChildProcess c = this.running.getAndSet(null);
-			if (c != null) {
+			List<ImsgChildProcess> children;
+			synchronized (this.live) {
+				children = new ArrayList<>(this.live);
+			}
+			for (ImsgChildProcess c : children) {
 				LOG.info("imsg process '" + this.name + "' (pid " + c.pid() + ") stopping: " + c.stop(grace));
 			}
 		}

@@ -89,9 +89,11 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 	 * @param backoff reconnect (or restart) back-off, or {@code null} for none
 	 * @param stopGrace how long a child process has to exit after {@code SIGTERM} when the application stops
 	 * @param unhandled what to do with unhandled messages
+	 * @param supervision for a child process, what losing it means; {@code null} for a client of a socket
 	 */
 	public record Client(String name, ImsgConnector connector, ChannelOptions channel, Duration connectTimeout,
-			ClientEndpoint.@Nullable Backoff backoff, Duration stopGrace, UnhandledMessagePolicy unhandled) {
+			ClientEndpoint.@Nullable Backoff backoff, Duration stopGrace, UnhandledMessagePolicy unhandled,
+			ClientEndpoint.@Nullable Supervision supervision) {
 	}
 
 	/**
@@ -106,10 +108,11 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 	 * @param executor runs handlers
 	 * @param shutdownTimeout how long a graceful stop may take
 	 * @param observations observations of handler invocations, {@link ImsgObservations#NONE} for none
+	 * @param fatal what the application does when a child process's loss is fatal
 	 */
 	public record Wiring(ImsgHandlerAnnotationBeanPostProcessor found, List<ImsgArgumentResolver> resolvers,
 			ImsgCodecs codecs, ImsgErrorHandler errorHandler, List<ImsgPeerAuthorizer> authorizers, ImsgMetrics metrics,
-			Executor executor, Duration shutdownTimeout, ImsgObservations observations) {
+			Executor executor, Duration shutdownTimeout, ImsgObservations observations, ImsgFatalHandler fatal) {
 	}
 
 	/**
@@ -128,7 +131,7 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		}
 		for (Client c : this.clientSettings) {
 			this.clients.put(c.name(), new ClientEndpoint(c.name(), c.connector(), c.channel(), c.connectTimeout(),
-					c.backoff(), c.stopGrace(), c.unhandled(), this.context));
+					c.backoff(), c.stopGrace(), c.unhandled(), this.context, c.supervision()));
 		}
 	}
 
@@ -227,7 +230,7 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 				e.start(s);
 			}
 			for (ClientEndpoint c : this.clients.values()) {
-				c.start(s);
+				c.start(s, this.wiring.fatal());
 			}
 		}
 		catch (RuntimeException ex) {

@@ -19,8 +19,10 @@ import io.github.imsg4j.core.ListenOptions;
 import io.github.imsg4j.spring.ClientEndpoint;
 import io.github.imsg4j.spring.ImsgArgumentResolver;
 import io.github.imsg4j.spring.ImsgCodecs;
+import io.github.imsg4j.spring.ImsgConnector;
 import io.github.imsg4j.spring.ImsgEndpointRegistry;
 import io.github.imsg4j.spring.ImsgErrorHandler;
+import io.github.imsg4j.spring.ImsgFatalHandler;
 import io.github.imsg4j.spring.ImsgHandlerAnnotationBeanPostProcessor;
 import io.github.imsg4j.spring.ImsgHandlerExecutor;
 import io.github.imsg4j.spring.ImsgMetrics;
@@ -29,17 +31,18 @@ import io.github.imsg4j.spring.ImsgPayloadCodec;
 import io.github.imsg4j.spring.ImsgPeerAuthorizer;
 import io.github.imsg4j.spring.ImsgTemplate;
 import io.github.imsg4j.spring.LoggingImsgErrorHandler;
-import io.github.imsg4j.spring.ImsgConnector;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.thread.Threading;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.env.Environment;
@@ -109,7 +112,8 @@ public final class ImsgAutoConfiguration {
 	ImsgEndpointRegistry imsgEndpointRegistry(ImsgProperties properties, Environment environment, ImsgBudget budget,
 			ImsgHandlerAnnotationBeanPostProcessor handlers, ObjectProvider<ImsgArgumentResolver> resolvers,
 			ImsgCodecs codecs, ImsgErrorHandler errorHandler, ObjectProvider<ImsgPeerAuthorizer> authorizers,
-			ObjectProvider<ImsgMetrics> metrics, ImsgHandlerExecutor executor, ObjectProvider<ImsgObservations> observations) {
+			ObjectProvider<ImsgMetrics> metrics, ImsgHandlerExecutor executor, ObjectProvider<ImsgObservations> observations,
+			ImsgFatalHandler fatal) {
 		Duration shutdownTimeout = Binder.get(environment)
 			.bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
 			.orElse(Duration.ofSeconds(30));
@@ -126,20 +130,37 @@ public final class ImsgAutoConfiguration {
 					: ImsgConnector.path(c.getPath());
 			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), connector,
 					CoreOptions.channel("imsg.clients." + e.getKey(), c).withBudget(budget),
-					c.getConnectTimeout(), backoff(r), Duration.ZERO, io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
+					c.getConnectTimeout(), backoff(r), Duration.ZERO, io.github.imsg4j.spring.UnhandledMessagePolicy.DROP,
+					null));
 		}
 		for (Map.Entry<String, ImsgProperties.ChildProcess> e : properties.getProcesses().entrySet()) {
 			ImsgProperties.ChildProcess p = e.getValue();
 			String prefix = "imsg.processes." + e.getKey();
 			ImsgChildProcess.Spec spec = CoreOptions.child(prefix, p);
-			clients.add(new ImsgEndpointRegistry.Client(e.getKey(), ImsgConnector.child(e.getKey(), spec),
+			clients.add(new ImsgEndpointRegistry.Client(e.getKey(),
+					ImsgConnector.child(e.getKey(), spec, p.getStopGracePeriod()),
 					CoreOptions.channel(prefix, p).withBudget(budget), Duration.ofSeconds(10), backoff(p.getRestart()),
-					p.getStopGracePeriod(), io.github.imsg4j.spring.UnhandledMessagePolicy.DROP));
+					p.getStopGracePeriod(), io.github.imsg4j.spring.UnhandledMessagePolicy.DROP,
+					new ClientEndpoint.Supervision(p.getOnExit(), p.getStartLimitBurst(), p.getStartLimitInterval())));
 		}
 		return new ImsgEndpointRegistry(servers, clients,
 				new ImsgEndpointRegistry.Wiring(handlers, resolvers.orderedStream().toList(), codecs, errorHandler,
 						authorizers.orderedStream().toList(), metrics.getIfAvailable(() -> ImsgMetrics.NONE), executor,
-						shutdownTimeout, observations.getIfAvailable(() -> ImsgObservations.NONE)));
+						shutdownTimeout, observations.getIfAvailable(() -> ImsgObservations.NONE), fatal));
+	}
+
+	/**
+	 * Stops the application with exit status 1 when a child process's loss is fatal: the context is closed
+	 * (every other child stopped and reaped, sockets removed) and then the JVM exits, as OpenBSD's parent does.
+	 */
+	@Bean
+	@ConditionalOnMissingBean
+	ImsgFatalHandler imsgFatalHandler(ConfigurableApplicationContext context) {
+		return (report) -> {
+			Thread t = new Thread(() -> System.exit(SpringApplication.exit(context, () -> 1)), "imsg-fatal-exit");
+			t.setDaemon(false);
+			t.start();
+		};
 	}
 
 	@Bean

@@ -56,14 +56,17 @@ public final class ImsgHealthAutoConfiguration {
 			"not connected now; reconnecting with back-off");
 
 	private static Health clientHealth(ClientEndpoint c) {
-		Health.Builder b = c.isConnected() ? Health.up() : c.isReconnecting() ? Health.status(RECONNECTING)
-				: Health.down();
+		boolean childGone = c.connector() instanceof ImsgConnector.ChildConnector children && !children.running();
+		// A child process that is not running is never UP, even while its socket still holds what it last wrote.
+		Health.Builder b = (c.isConnected() && !childGone) ? Health.up()
+				: c.isReconnecting() ? Health.status(RECONNECTING) : Health.down();
 		if (!c.isConnected() && c.lastError() != null) {
 			b.withDetail("lastError", c.lastError());
 		}
 		b.withDetail("target", c.target());
 		if (c.connector() instanceof ImsgConnector.ChildConnector children) {
 			io.github.imsg4j.core.ImsgChildProcess child = children.current();
+			b.withDetail("running", children.running());
 			if (child != null) {
 				b.withDetail("pid", child.pid());
 				io.github.imsg4j.core.ChildExit exit = child.exit().getNow(null);

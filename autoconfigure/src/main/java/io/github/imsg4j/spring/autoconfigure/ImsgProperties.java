@@ -10,6 +10,7 @@ import java.util.Map;
 
 import io.github.imsg4j.core.ListenOptions;
 import io.github.imsg4j.core.WireFormat;
+import io.github.imsg4j.spring.ProcessExitPolicy;
 import io.github.imsg4j.spring.UnhandledMessagePolicy;
 import org.jspecify.annotations.Nullable;
 
@@ -136,6 +137,8 @@ public class ImsgProperties implements InitializingBean {
 			CoreOptions.child(prefix, p);
 			positiveDuration(prefix + ".stop-grace-period", p.getStopGracePeriod());
 			checkBackoff(prefix + ".restart", p.getRestart());
+			positive(prefix + ".start-limit-burst", p.getStartLimitBurst());
+			positiveDuration(prefix + ".start-limit-interval", p.getStartLimitInterval());
 			if (this.endpoints.containsKey(e.getKey()) || this.clients.containsKey(e.getKey())) {
 				throw new InvalidImsgPropertyException(prefix, e.getKey(),
 						"a name not also used by an endpoint or a client");
@@ -619,6 +622,42 @@ public class ImsgProperties implements InitializingBean {
 
 		/** Restarting it, with back-off, when it exits or its connection is lost. */
 		private final Reconnect restart = new Reconnect();
+
+		/**
+		 * What losing it means: "restart" starts it again (with the restart back-off, within the start limit); "exit"
+		 * stops the application, as an OpenBSD parent does. Either way it is stopped and reaped first.
+		 */
+		private ProcessExitPolicy onExit = ProcessExitPolicy.RESTART;
+
+		/** Starts allowed within start-limit-interval; one more stops the application (systemd's StartLimitBurst). */
+		private int startLimitBurst = 5;
+
+		/** The interval start-limit-burst counts starts in (systemd's StartLimitIntervalSec). */
+		private Duration startLimitInterval = Duration.ofSeconds(10);
+
+		public ProcessExitPolicy getOnExit() {
+			return this.onExit;
+		}
+
+		public void setOnExit(ProcessExitPolicy onExit) {
+			this.onExit = onExit;
+		}
+
+		public int getStartLimitBurst() {
+			return this.startLimitBurst;
+		}
+
+		public void setStartLimitBurst(int startLimitBurst) {
+			this.startLimitBurst = startLimitBurst;
+		}
+
+		public Duration getStartLimitInterval() {
+			return this.startLimitInterval;
+		}
+
+		public void setStartLimitInterval(Duration startLimitInterval) {
+			this.startLimitInterval = startLimitInterval;
+		}
 
 		public @Nullable String getCommand() {
 			return this.command;
