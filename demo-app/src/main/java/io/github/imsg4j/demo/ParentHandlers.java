@@ -33,23 +33,50 @@ class ParentHandlers implements DisposableBean {
 		return this.policy;
 	}
 
+	Opener opener() {
+		return this.opener;
+	}
+
+	/**
+	 * Every request gets an answer, whatever the worker sent: the worker is assumed compromised one day, so a
+	 * request it garbled is denied with the reason (never left unanswered for its peer to time out on), and
+	 * nothing it names (the uid above all) is kept beyond the open it asks for.
+	 */
 	@ImsgHandler(endpoints = "worker", type = OpenerProtocol.PARENT_OPEN)
 	CompletableFuture<ImsgReply> open(Imsg request) {
-		String text = ImsgCodecs.decodeCString(request.reader());
-		int space = text.indexOf(' ');
-		long uid = (space > 0) ? Long.parseLong(text.substring(0, space)) : -1;
-		String path = text.substring(space + 1);
 		int id = request.peerId();
-		return this.opener.open(path, uid).thenApply((outcome) -> {
+		String path;
+		long uid;
+		try {
+			String text = ImsgCodecs.decodeCString(request.reader());
+			int space = text.indexOf(' ');
+			if (space <= 0) {
+				return denied(id, "malformed request: expected \"<uid> <path>\"");
+			}
+			uid = Long.parseLong(text.substring(0, space));
+			path = text.substring(space + 1);
+		}
+		catch (RuntimeException ex) {
+			return denied(id, "malformed request: " + ex.getMessage());
+		}
+		return this.opener.open(path, uid).handle((outcome, error) -> {
 			if (outcome instanceof OpenPolicy.Opened opened) {
 				// The descriptor is transferred: the channel closes our copy once it is sent.
 				return ImsgReply.of(OpenerProtocol.PARENT_FILE, "OK " + opened.realPath())
 					.withFd(OutboundFd.transfer(opened.fd()))
 					.withPeerId(id);
 			}
-			return ImsgReply.of(OpenerProtocol.PARENT_FILE, "DENIED " + ((OpenPolicy.Denied) outcome).reason())
-				.withPeerId(id);
+			String reason = (outcome instanceof OpenPolicy.Denied d) ? d.reason() : "failed: " + error;
+			return deniedReply(id, reason);
 		});
+	}
+
+	private static CompletableFuture<ImsgReply> denied(int id, String reason) {
+		return CompletableFuture.completedFuture(deniedReply(id, reason));
+	}
+
+	private static ImsgReply deniedReply(int id, String reason) {
+		return ImsgReply.of(OpenerProtocol.PARENT_FILE, "DENIED " + reason).withPeerId(id);
 	}
 
 	@Override

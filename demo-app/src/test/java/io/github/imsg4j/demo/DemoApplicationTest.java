@@ -68,7 +68,8 @@ class DemoApplicationTest {
 			String arg = worker.get(i);
 			registry.add("imsg.processes.worker.arguments[" + (i - 1) + "]", () -> arg);
 		}
-		registry.add("imsg.processes.worker.fd-passing", () -> "true");
+		// as ./application.yml: the parent accepts no descriptors from its worker, and losing it stops the parent
+		registry.add("imsg.processes.worker.on-exit", () -> "exit");
 	}
 
 	/** The worker listens once its JVM has started. */
