@@ -125,7 +125,12 @@ public final class ImsgChildProcess implements AutoCloseable {
 				"NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC");
 
 		Map<String, String> resolvedEnvironment() {
-			Map<String, String> env = this.inheritEnvironment ? new HashMap<>(System.getenv()) : new HashMap<>();
+			return resolvedEnvironment(System.getenv());
+		}
+
+		/** The child's environment when this process's is {@code own}. */
+		Map<String, String> resolvedEnvironment(Map<String, String> own) {
+			Map<String, String> env = this.inheritEnvironment ? new HashMap<>(own) : new HashMap<>();
 			env.remove(Spawner.FD_VARIABLE);
 			env.remove(Spawner.RENDEZVOUS_VARIABLE);
 			// Meant for this process alone, as sd_listen_fds(1) and sd_notify(3) unset them: a child that saw them

@@ -134,6 +134,18 @@ class ChildProcessTest {
 	}
 
 	@Test
+	void aChildDoesNotInheritWhatSystemdSetForItsParent() {
+		java.util.Map<String, String> own = java.util.Map.of("LISTEN_FDS", "1", "LISTEN_PID", "42", "LISTEN_FDNAMES",
+				"control", "NOTIFY_SOCKET", "/run/systemd/notify", "WATCHDOG_USEC", "1000", "PATH", "/usr/bin");
+		java.util.Map<String, String> env = ImsgChildProcess.Spec.of("true").resolvedEnvironment(own);
+		assertThat(env).containsEntry("PATH", "/usr/bin")
+			.doesNotContainKeys("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC");
+		// named in the spec, it is passed: the operator asked for it
+		assertThat(ImsgChildProcess.Spec.of("true").withEnvironment(java.util.Map.of("NOTIFY_SOCKET", "/x"))
+			.resolvedEnvironment(own)).containsEntry("NOTIFY_SOCKET", "/x");
+	}
+
+	@Test
 	void aChildKilledMidExchangeIsSeenClosedAndReaped() throws Exception {
 		assumeSpawn();
 		Path binary = cChild(WireFormat.CURRENT);
