@@ -181,13 +181,21 @@ final class ChannelSender {
 		}
 		boolean wasEmpty = false;
 		boolean overBudget = true;
+		boolean overdraw = false;
 		while (overBudget) {
 			overBudget = false;
 			this.lock.lock();
 			try {
 				ensureOpen();
 				awaitRoom(len, fd != null, waitNanos);
-				if (this.budget.tryReserveBytes(len)) {
+				boolean fits = this.budget.tryReserveBytes(len);
+				if (!fits && overdraw && this.budgetedBytes == 0) {
+					// As the write-queue limit does, the budget takes one message into an empty queue: this
+					// connection holds nothing, so it is not the one that filled the budget.
+					this.budget.reserveBytesOver(len);
+					fits = true;
+				}
+				if (fits) {
 					this.budgetedBytes += len;
 					wasEmpty = this.queue.isEmpty(); // a write in flight always leaves bytes queued until it completes
 					int headerPid = (pid == 0) ? OWN_PID : pid;
@@ -208,9 +216,16 @@ final class ChannelSender {
 			}
 			// Full: the connection holding the most gives its bytes back, unless that is this one; again until the
 			// message fits (each round closes one connection). Outside this channel's lock: closing the other takes
-			// that one's.
-			if (!overBudget || !this.budget.evictLargestBut(this.channel, len)) {
+			// that one's. When nobody can give bytes back at once (what is left belongs to this connection, or to
+			// connections already closing), one more round may overdraw for an empty queue.
+			if (!overBudget) {
 				break;
+			}
+			if (!this.budget.evictLargestBut(this.channel, len)) {
+				if (overdraw) {
+					break;
+				}
+				overdraw = true;
 			}
 		}
 		if (overBudget) {

@@ -13,9 +13,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * in either direction (messages waiting to be written to a peer, received messages waiting for a handler or for
  * {@link ImsgChannel#receive}) and received descriptors not yet taken or closed. Per-connection limits stop one
  * peer; this stops many peers together from exhausting the heap or the descriptor table. When a message to be
- * sent does not fit, the connection that holds the most queued bytes is closed (the peers that filled the budget
- * by not reading are the ones cut off, not a well-behaved client that asks while it is full), and if that is the
- * asking connection itself, it is; never the process.
+ * sent does not fit, the connection that holds the most queued bytes, counting what the asker asks for, is closed
+ * (the peers that filled the budget by not reading are the ones cut off, not a well-behaved client that asks while
+ * it is full), and if that is the asking connection itself, it is; never the process. When no connection can give
+ * bytes back at once (they belong to connections already closing), a message into an empty write queue is still
+ * taken, so the budget can go over its maximum by one message per connection, and received messages a listener's
+ * application holds ({@link ImsgChannel#holdReceived}) make their connection stop reading instead.
  *
  * <p>Channels use {@link #shared()} unless {@link ChannelOptions#budget()} names another. Thread-safe and
  * lock-free.
@@ -120,6 +123,17 @@ public final class ImsgBudget {
 		}
 		while (!this.bytes.compareAndSet(used, used + n));
 		return true;
+	}
+
+	/**
+	 * Reserves {@code n} bytes even over the maximum: for one message into a connection's empty write queue when
+	 * no connection can give bytes back at once, as the write-queue limit always takes one message into an empty
+	 * queue. So the bytes in use can go over {@link #maxBytes()} by at most one message per connection.
+	 *
+	 * @param n bytes, not negative
+	 */
+	void reserveBytesOver(long n) {
+		this.bytes.addAndGet(n);
 	}
 
 	/**

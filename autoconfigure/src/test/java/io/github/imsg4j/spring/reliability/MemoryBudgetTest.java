@@ -76,7 +76,9 @@ class MemoryBudgetTest {
 				finally {
 					hogs.forEach(ImsgChannel::abort);
 				}
-				assertThat(most).as("bytes reserved at most").isLessThanOrEqualTo(budgetBytes);
+				// the budget's bound: its maximum, plus one message per connection (11) taken into an empty queue when
+				// no connection could give bytes back at once (ImsgBudget)
+				assertThat(most).as("bytes reserved at most").isLessThanOrEqualTo(budgetBytes + 11 * 16016L);
 				await().atMost(WAIT).until(() -> budget.usedBytes() == 0);
 			});
 	}
