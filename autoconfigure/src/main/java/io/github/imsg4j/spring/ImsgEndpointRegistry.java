@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.ImsgSocketLayer;
 import io.github.imsg4j.core.ListenOptions;
 import io.github.imsg4j.core.PeerCredentials;
 import org.apache.commons.logging.Log;
@@ -199,6 +200,11 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 	public synchronized void start() {
 		if (this.running) {
 			return;
+		}
+		if (!this.servers.isEmpty() || !this.clients.isEmpty()) {
+			// before any socket exists: imsg4j.transport asking for a layer this process cannot have fails here
+			ImsgSocketLayer.check();
+			LOG.info("imsg " + ImsgSocketLayer.describe());
 		}
 		ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, (r) -> {
 			Thread t = new Thread(r, "imsg-scheduler");

@@ -14,6 +14,7 @@ import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgException;
 import io.github.imsg4j.core.ImsgListener;
 import io.github.imsg4j.core.ImsgServer;
+import io.github.imsg4j.core.ImsgSocketLayer;
 import io.github.imsg4j.core.OutboundFd;
 import io.github.imsg4j.core.WireFormat;
 import picocli.CommandLine.Command;
@@ -90,6 +91,7 @@ final class BenchCommand {
 						}
 						return new Counter();
 					})) {
+				System.err.println("imsg4j bench server: " + ImsgSocketLayer.describe());
 				System.out.println("listening path=" + this.path);
 				System.out.flush();
 				termination.await();

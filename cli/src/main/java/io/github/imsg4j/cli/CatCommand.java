@@ -17,6 +17,7 @@ import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgException;
 import io.github.imsg4j.core.ImsgListener;
 import io.github.imsg4j.core.ImsgServer;
+import io.github.imsg4j.core.ImsgSocketLayer;
 import io.github.imsg4j.core.OutboundFd;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -114,7 +115,8 @@ final class CatCommand implements Callable<Integer> {
 					print(format.peer("", peer));
 					return listener;
 				});
-				System.err.println("imsg4j cat: listening on " + this.path + " (" + this.listener.describe() + ")");
+				System.err.println("imsg4j cat: listening on " + this.path + " (" + this.listener.describe() + "; "
+						+ ImsgSocketLayer.describe() + ")");
 				channel = opened.get();
 				server.close();
 				server = null;

@@ -10,6 +10,7 @@ import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgException;
 import io.github.imsg4j.core.ImsgListener;
 import io.github.imsg4j.core.ImsgServer;
+import io.github.imsg4j.core.ImsgSocketLayer;
 import io.github.imsg4j.core.PeerCredentials;
 import io.github.imsg4j.core.WireFormat;
 import org.jspecify.annotations.Nullable;
@@ -67,7 +68,8 @@ final class ProxyCommand implements Callable<Integer> {
 				})) {
 			System.err.println("imsg4j proxy: listening on " + this.listenPath + " (" + this.listener.describe()
 					+ "), forwarding to " + this.connectPath + " as uid " + ListenerOptions.ownUid() + " pid "
-					+ ProcessHandle.current().pid() + ": the daemon sees every client as this process");
+					+ ProcessHandle.current().pid() + ": the daemon sees every client as this process ("
+					+ ImsgSocketLayer.describe() + ")");
 			termination.await();
 		}
 		catch (ImsgException ex) {

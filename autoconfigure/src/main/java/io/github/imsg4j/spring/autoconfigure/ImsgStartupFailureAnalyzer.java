@@ -1,5 +1,6 @@
 package io.github.imsg4j.spring.autoconfigure;
 
+import io.github.imsg4j.core.ImsgSocketLayerException;
 import io.github.imsg4j.spring.ImsgHandlerDefinitionException;
 import io.github.imsg4j.spring.ImsgStartException;
 
@@ -16,6 +17,18 @@ class ImsgStartupFailureAnalyzer extends AbstractFailureAnalyzer<ImsgHandlerDefi
 		protected FailureAnalysis analyze(Throwable rootFailure, ImsgStartException cause) {
 			return new FailureAnalysis(cause.getMessage(), "Change " + cause.property()
 					+ ", or stop what holds that path (a daemon still running, a file that is not its socket).", cause);
+		}
+	}
+
+	/** {@code imsg4j.transport} asks for a socket layer this process cannot have. */
+	static final class SocketLayer extends AbstractFailureAnalyzer<ImsgSocketLayerException> {
+
+		@Override
+		protected FailureAnalysis analyze(Throwable rootFailure, ImsgSocketLayerException cause) {
+			return new FailureAnalysis("imsg cannot start: " + cause.getMessage(),
+					"Remove the system property imsg4j.transport (each Java version then gets the best layer it can "
+							+ "have), or run on Java 22 or later with an imsg4j-core built on a machine with a JDK >= 22.",
+					cause);
 		}
 	}
 

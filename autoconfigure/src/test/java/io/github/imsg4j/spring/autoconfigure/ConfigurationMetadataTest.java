@@ -71,7 +71,7 @@ class ConfigurationMetadataTest {
 			assertThat(all.get(name).getDescription()).as("description of %s", name).isNotBlank();
 		}
 		Map<String, List<String>> choices = Map.of("wire", List.of("classic", "current"), "stale-socket",
-				List.of("replace", "fail"), "unhandled", List.of("drop", "close"));
+				List.of("replace", "fail"), "unhandled", List.of("drop", "close"), "on-exit", List.of("restart", "exit"));
 		int hinted = 0;
 		for (ConfigurationMetadataProperty p : all.values()) {
 			String last = p.getId().substring(p.getId().lastIndexOf('.') + 1);
@@ -82,7 +82,7 @@ class ConfigurationMetadataTest {
 				hinted++;
 			}
 		}
-		assertThat(hinted).as("wire of endpoints, clients and processes, stale-socket, unhandled").isEqualTo(5);
+		assertThat(hinted).as("wire of endpoints, clients and processes, stale-socket, unhandled, on-exit").isEqualTo(6);
 		assertThat(all.get("imsg.endpoints.*.socket-mode").getDefaultValue()).isEqualTo("0600");
 		assertThat(all.get("imsg.clients.*.reconnect.max-backoff").getDefaultValue()).isEqualTo("30s");
 	}

@@ -326,6 +326,18 @@ class ImsgAutoConfigurationTest {
 	}
 
 	@Test
+	void aSocketLayerThatCannotBeHadIsAFailureReportWithTheReason() {
+		// what ImsgEndpointRegistry.start throws when imsg4j.transport=ffm cannot be had (the choice itself, made once
+		// per JVM, is TransportChoiceTest's, in JVMs of its own)
+		io.github.imsg4j.core.ImsgSocketLayerException ex = new io.github.imsg4j.core.ImsgSocketLayerException(
+				"imsg4j.transport=ffm, but the FFM socket layer cannot be used: Java 17.0.15+6 (the FFM layer needs Java "
+						+ "22 or later)");
+		FailureAnalysis a = new ImsgStartupFailureAnalyzer.SocketLayer().analyze(new IllegalStateException(ex));
+		assertThat(a.getDescription()).isEqualTo("imsg cannot start: " + ex.getMessage());
+		assertThat(a.getAction()).contains("Remove the system property imsg4j.transport");
+	}
+
+	@Test
 	void startUpFailuresAreReportedNamingEndpointPropertyAndValueInConfigurationsOwnWords() throws Exception {
 		Path file = java.nio.file.Files.writeString(this.dir.resolve("regular-file"), "x");
 		this.runner.withPropertyValues("imsg.endpoints.e.path=" + file).run((context) -> {

@@ -19,7 +19,22 @@ public interface SocketLayer {
 	 * @return the socket layer of this process
 	 */
 	static SocketLayer get() {
-		return SocketLayers.INSTANCE;
+		return SocketLayers.get();
+	}
+
+	/**
+	 * @return which layer this process uses and why, or why the one asked for cannot be had
+	 */
+	static String reason() {
+		return SocketLayers.choice().reason();
+	}
+
+	/**
+	 * @return whether a layer could be chosen ({@code false} when {@code imsg4j.transport} asks for one that
+	 *         cannot be had)
+	 */
+	static boolean available() {
+		return SocketLayers.choice().layer() != null;
 	}
 
 	/**
