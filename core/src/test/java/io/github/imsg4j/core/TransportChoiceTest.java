@@ -59,7 +59,7 @@ class TransportChoiceTest {
 				.contains("native access enabled");
 		}
 		else {
-			assertThat(line).isEqualTo("junixsocket|socket layer junixsocket: Java " + Runtime.version()
+			assertThat(line).isEqualTo("junixsocket|socket layer junixsocket: Java " + Runtime.version().feature()
 					+ " (the FFM layer needs Java 22 or later) (Java " + Runtime.version()
 					+ ", native access needs no flag before Java 22)");
 		}
@@ -75,7 +75,7 @@ class TransportChoiceTest {
 		assertThat(run("nonsense")).isEqualTo("error|imsg4j.transport=nonsense: expected ffm or junixsocket");
 		if (Runtime.version().feature() < 22) {
 			assertThat(run("ffm")).isEqualTo("error|imsg4j.transport=ffm, but the FFM socket layer cannot be used: Java "
-					+ Runtime.version() + " (the FFM layer needs Java 22 or later)");
+					+ Runtime.version().feature() + " (the FFM layer needs Java 22 or later)");
 		}
 		else {
 			assertThat(run("ffm")).startsWith("ffm|socket layer FFM: asked for by imsg4j.transport (");

@@ -95,13 +95,13 @@ final class Opener implements AutoCloseable {
 			finished(uid); // closed: the application is stopping
 			return CompletableFuture.completedFuture(new OpenPolicy.Denied("stopping"));
 		}
-		outcome.whenComplete((o, e) -> finished(uid));
 		this.watchdog.schedule(() -> {
 			if (!outcome.isDone()) {
 				releaseFifo(requested);
 			}
 		}, WATCHDOG_MS, TimeUnit.MILLISECONDS);
-		return outcome;
+		// the caller sees the outcome only once the open no longer counts as in progress
+		return outcome.whenComplete((o, e) -> finished(uid));
 	}
 
 	/** Counts an open of {@code uid} in; the reason it is refused, or {@code null}. */

@@ -25,8 +25,6 @@ public final class StubbornWorker {
 		});
 		sun.misc.Signal.handle(new sun.misc.Signal("HUP"), (s) -> {
 		});
-		System.out.println("ignoring");
-		System.out.flush();
 		ImsgChannel parent = ImsgChannel.fromParent(3, ChannelOptions.defaults(), null);
 		if ("exit".equals(args[0])) {
 			System.exit(3);

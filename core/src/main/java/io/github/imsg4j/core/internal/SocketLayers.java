@@ -44,7 +44,7 @@ final class SocketLayers {
 		}
 		String why;
 		if (Runtime.version().feature() < 22) {
-			why = "Java " + Runtime.version() + " (the FFM layer needs Java 22 or later)";
+			why = "Java " + Runtime.version().feature() + " (the FFM layer needs Java 22 or later)";
 		}
 		else if (SocketLayers.class.getClassLoader().getResource(FFM_CLASS.replace('.', '/') + ".class") == null) {
 			why = "this imsg4j-core was built without the Java 22 classes; rebuild it on a machine with a JDK >= 22";
