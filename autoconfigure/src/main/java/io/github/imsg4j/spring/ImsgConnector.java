@@ -1,6 +1,10 @@
 package io.github.imsg4j.spring;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -11,7 +15,9 @@ import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ChildExit;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgChildProcess;
+import io.github.imsg4j.core.ImsgIoException;
 import io.github.imsg4j.core.ImsgListener;
+import io.github.imsg4j.core.ImsgSandbox;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -152,6 +158,9 @@ public interface ImsgConnector {
 		/** Children started and not yet reaped; guarded by itself. */
 		private final Set<ImsgChildProcess> live = new LinkedHashSet<>();
 
+		/** Children of {@link #live} this connector is stopping: their exit by our signal is no news. */
+		private final Set<ImsgChildProcess> stopping = new LinkedHashSet<>();
+
 		/** How long a child has to exit after {@code SIGTERM} when {@link #open} stops it to start another. */
 		private final Duration grace;
 
@@ -165,19 +174,26 @@ public interface ImsgConnector {
 		public ImsgChannel open(ChannelOptions options, ImsgListener listener) {
 			// Normally stopped already when its connection ended; this covers a caller that did not say so.
 			stop(this.grace);
+			createWritableDirectories();
 			ImsgChildProcess child = ImsgChildProcess.start(this.spec, options, listener);
 			synchronized (this.live) {
 				this.live.add(child);
 				this.current = child;
 			}
 			LOG.info("imsg process '" + this.name + "' started: pid " + child.pid() + ", " + this.spec.command().get(0) + " ("
-					+ ImsgChildProcess.mechanism() + ")");
+					+ ImsgChildProcess.mechanism() + "); " + child.confinement());
+			if (this.spec.sandbox() != null && child.confinement().startsWith("not confined")) {
+				LOG.warn("imsg process '" + this.name + "' runs unconfined although imsg.processes." + this.name
+						+ ".sandbox is enabled (set sandbox.required to refuse that): " + child.confinement());
+			}
 			child.exit().whenComplete((exit, ex) -> {
+				boolean stopped;
 				synchronized (this.live) {
 					this.live.remove(child);
+					stopped = this.stopping.remove(child);
 				}
 				String how = (exit != null) ? exit.toString() : "could not be reaped: " + ex;
-				if (exit != null && exit.success()) {
+				if (exit != null && (exit.success() || stopped)) {
 					LOG.info("imsg process '" + this.name + "' (pid " + child.pid() + ") " + how);
 				}
 				else {
@@ -186,6 +202,30 @@ public interface ImsgConnector {
 				// its socket may still hold what it wrote before it died: the channel delivers that, then ends
 			});
 			return child.channel();
+		}
+
+		/**
+		 * A confined child can create nothing outside its writable directories, so they must exist before it starts
+		 * (a Landlock rule names an existing file): those missing are created, mode 0700.
+		 */
+		private void createWritableDirectories() {
+			ImsgSandbox box = this.spec.sandbox();
+			if (box == null) {
+				return;
+			}
+			for (Path dir : box.write()) {
+				if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+					try {
+						Files.createDirectories(dir,
+								PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+						LOG.info("imsg process '" + this.name + "': created " + dir + " for it to write in");
+					}
+					catch (IOException ex) {
+						throw new ImsgIoException("imsg process '" + this.name + "': cannot create " + dir
+								+ ", which its sandbox lets it write in: " + ex, ex);
+					}
+				}
+			}
 		}
 
 		/**
@@ -232,6 +272,7 @@ public interface ImsgConnector {
 			List<ImsgChildProcess> children;
 			synchronized (this.live) {
 				children = new ArrayList<>(this.live);
+				this.stopping.addAll(children);
 			}
 			for (ImsgChildProcess c : children) {
 				LOG.info("imsg process '" + this.name + "' (pid " + c.pid() + ") stopping: " + c.stop(grace));

@@ -55,9 +55,10 @@ public final class ImsgChildProcess implements AutoCloseable {
 	 *        this process alone: {@code LISTEN_*}, {@code NOTIFY_SOCKET}, {@code WATCHDOG_*})
 	 * @param directory the child's working directory, or {@code null} for this process's
 	 * @param fd the descriptor at which the child finds its socket; at least 3
+	 * @param sandbox what the child may do, or {@code null} to leave it unconfined ({@link ImsgSandbox})
 	 */
 	public record Spec(List<String> command, Map<String, @Nullable String> environment, boolean inheritEnvironment,
-			@Nullable Path directory, int fd) {
+			@Nullable Path directory, int fd, @Nullable ImsgSandbox sandbox) {
 
 		/**
 		 * Validates the fields.
@@ -67,6 +68,7 @@ public final class ImsgChildProcess implements AutoCloseable {
 		 * @param inheritEnvironment whether it starts from this process's environment
 		 * @param directory its working directory, or {@code null}
 		 * @param fd its socket's descriptor
+		 * @param sandbox what it may do, or {@code null}
 		 */
 		public Spec {
 			command = List.copyOf(command);
@@ -85,7 +87,30 @@ public final class ImsgChildProcess implements AutoCloseable {
 		 * @return a spec with this process's environment, working directory, and the socket at 3
 		 */
 		public static Spec of(String... command) {
-			return new Spec(List.of(command), Map.of(), true, null, 3);
+			return new Spec(List.of(command), Map.of(), true, null, 3, null);
+		}
+
+		/**
+		 * An unconfined child.
+		 *
+		 * @param command the program and its arguments
+		 * @param environment variables for the child
+		 * @param inheritEnvironment whether it starts from this process's environment
+		 * @param directory its working directory, or {@code null}
+		 * @param fd its socket's descriptor
+		 */
+		public Spec(List<String> command, Map<String, @Nullable String> environment, boolean inheritEnvironment,
+				@Nullable Path directory, int fd) {
+			this(command, environment, inheritEnvironment, directory, fd, null);
+		}
+
+		/**
+		 * @param confinement what the child may do ({@link ImsgSandbox}), or {@code null} for nothing
+		 * @return a spec that confines the child so
+		 */
+		public Spec withSandbox(@Nullable ImsgSandbox confinement) {
+			return new Spec(this.command, this.environment, this.inheritEnvironment, this.directory, this.fd,
+					confinement);
 		}
 
 		/**
@@ -93,7 +118,7 @@ public final class ImsgChildProcess implements AutoCloseable {
 		 * @return a copy with those variables
 		 */
 		public Spec withEnvironment(Map<String, @Nullable String> variables) {
-			return new Spec(this.command, variables, this.inheritEnvironment, this.directory, this.fd);
+			return new Spec(this.command, variables, this.inheritEnvironment, this.directory, this.fd, this.sandbox);
 		}
 
 		/**
@@ -101,7 +126,7 @@ public final class ImsgChildProcess implements AutoCloseable {
 		 * @return a copy with that directory
 		 */
 		public Spec withDirectory(@Nullable Path dir) {
-			return new Spec(this.command, this.environment, this.inheritEnvironment, dir, this.fd);
+			return new Spec(this.command, this.environment, this.inheritEnvironment, dir, this.fd, this.sandbox);
 		}
 
 		/**
@@ -109,7 +134,7 @@ public final class ImsgChildProcess implements AutoCloseable {
 		 * @return a copy with that descriptor
 		 */
 		public Spec withFd(int descriptor) {
-			return new Spec(this.command, this.environment, this.inheritEnvironment, this.directory, descriptor);
+			return new Spec(this.command, this.environment, this.inheritEnvironment, this.directory, descriptor, this.sandbox);
 		}
 
 		/**
@@ -117,7 +142,7 @@ public final class ImsgChildProcess implements AutoCloseable {
 		 * @return a copy
 		 */
 		public Spec withInheritedEnvironment(boolean inherit) {
-			return new Spec(this.command, this.environment, inherit, this.directory, this.fd);
+			return new Spec(this.command, this.environment, inherit, this.directory, this.fd, this.sandbox);
 		}
 
 		/** Variables systemd set for this process only; a child gets them only when its spec names them. */
@@ -166,7 +191,7 @@ public final class ImsgChildProcess implements AutoCloseable {
 		Spawner.Spawned spawned;
 		try {
 			spawned = spawner.spawn(spec.command(), spec.resolvedEnvironment(), spec.directory(), spec.fd(),
-					options.fdPassing());
+					options.fdPassing(), spec.sandbox());
 		}
 		catch (IOException ex) {
 			throw new ImsgIoException("cannot start child " + spec.command() + ": " + ex.getMessage(), ex);
@@ -190,6 +215,14 @@ public final class ImsgChildProcess implements AutoCloseable {
 	}
 
 	/**
+	 * @return what can confine children here ({@link Spec#sandbox()}): {@code Landlock ABI N}, or, starting with
+	 *         {@code none}, why nothing can (Java 17-21, a kernel without Landlock)
+	 */
+	public static String confinementSupport() {
+		return SPAWNER.confinement();
+	}
+
+	/**
 	 * @return the channel to the child
 	 */
 	public ImsgChannel channel() {
@@ -201,6 +234,14 @@ public final class ImsgChildProcess implements AutoCloseable {
 	 */
 	public long pid() {
 		return this.spawned.pid();
+	}
+
+	/**
+	 * @return how the child is confined: what the kernel granted of its {@link Spec#sandbox()}, or why it is not
+	 *         confined
+	 */
+	public String confinement() {
+		return this.spawned.confinement();
 	}
 
 	/**

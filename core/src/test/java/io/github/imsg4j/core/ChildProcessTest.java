@@ -46,6 +46,11 @@ class ChildProcessTest {
 
 	/** fdchild.c compiled against ../shared/cpeer's imsg of one generation. */
 	static Path cChild(WireFormat wire) throws Exception {
+		return cChild(wire, build);
+	}
+
+	/** {@link #cChild(WireFormat)}, built into {@code into}. */
+	static Path cChild(WireFormat wire, Path into) throws Exception {
 		Path shared = Path.of(System.getProperty("imsg4j.shared.dir", "../../shared")).toAbsolutePath().normalize();
 		Path cpeer = shared.resolve("cpeer");
 		String why = "the C child needs gcc and " + cpeer + " (.ci/run has both)";
@@ -55,7 +60,7 @@ class ChildProcessTest {
 		}
 		Assumptions.assumeTrue(there, why);
 		String gen = (wire == WireFormat.CLASSIC) ? "classic" : "current";
-		Path out = build.resolve("fdchild-" + gen);
+		Path out = into.resolve("fdchild-" + gen);
 		if (!Files.exists(out)) {
 			Path src = Path.of("src/test/c/fdchild.c").toAbsolutePath();
 			Process cc = new ProcessBuilder("gcc", "-O1", "-include", cpeer.resolve("compat.h").toString(),

@@ -62,7 +62,8 @@ class DemoApplicationTest {
 		// The worker: this test's class path, and the settings ./application.yml would give it.
 		List<String> worker = TestJvm.command(DemoApplication.class, "--spring.profiles.active=worker",
 				"--opener.allowed-directories=" + ALLOWED, "--imsg.clients.parent.inherited-fd=3",
-				"--imsg.clients.parent.fd-passing=true", "--imsg.endpoints.opener.path=" + DIR.resolve("opener.sock"));
+				"--imsg.clients.parent.fd-passing=true", "--imsg.endpoints.opener.path=" + DIR.resolve("opener.sock"),
+				"--imsg.pledge.forbid-exec=true");
 		registry.add("imsg.processes.worker.command", () -> worker.get(0));
 		for (int i = 1; i < worker.size(); i++) {
 			String arg = worker.get(i);

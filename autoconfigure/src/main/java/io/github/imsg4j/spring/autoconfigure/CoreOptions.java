@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ImsgBudget;
 import io.github.imsg4j.core.ImsgChildProcess;
+import io.github.imsg4j.core.ImsgSandbox;
 import io.github.imsg4j.core.ImsgOptionException;
 import io.github.imsg4j.core.ListenOptions;
 import org.jspecify.annotations.Nullable;
@@ -66,9 +67,56 @@ final class CoreOptions {
 			command.add((p.getCommand() != null) ? p.getCommand() : "");
 			command.addAll(p.getArguments());
 			return new ImsgChildProcess.Spec(command, new HashMap<>(p.getEnvironment()), true,
-					p.getWorkingDirectory(), p.getFd());
+					p.getWorkingDirectory(), p.getFd(), sandbox(command, p.getSandbox()));
 		});
 	}
+
+	/**
+	 * The child's sandbox: its program and the system libraries executable always; for a JVM (the command's file
+	 * name is {@code java}, unless {@code jvm} says otherwise) its {@code java.home} (the command's grandparent
+	 * directory), its class path ({@code -cp}, {@code -classpath}, {@code --class-path}, {@code -jar}) and what a JVM
+	 * reads at start; then what the properties list.
+	 */
+	static @Nullable ImsgSandbox sandbox(List<String> command, ImsgProperties.Sandbox p) {
+		if (!p.isEnabled()) {
+			return null;
+		}
+		Path program = Path.of(command.get(0));
+		// the java command itself, or the one a wrapper runs (setpriv ... /usr/lib/jvm/x/bin/java -cp ...)
+		Path java = command.stream().map(Path::of).filter((c) -> c.getFileName() != null
+				&& c.getFileName().toString().equals("java")).findFirst().orElse(null);
+		ImsgSandbox box = ImsgSandbox.of(program);
+		boolean jvm = (p.getJvm() != null) ? p.getJvm() : java != null;
+		if (jvm) {
+			Path launcher = (java != null) ? java : program;
+			Path bin = launcher.toAbsolutePath().getParent();
+			Path home = (bin != null && bin.getParent() != null) ? bin.getParent() : launcher;
+			box = ImsgSandbox.forJvm(home, classPath(command)).withExecute(List.of(program));
+		}
+		return box.withRead(p.getRead())
+			.withWrite(p.getWrite())
+			.withExecute(p.getExecute())
+			.withTcp(p.getTcpBind(), p.getTcpConnect())
+			.withScopes(p.isScopeSignals(), p.isScopeAbstractUnix())
+			.withRequired(p.isRequired());
+	}
+
+	/** The class path a {@code java} command line names: {@code -cp} and its aliases, or {@code -jar}. */
+	static List<Path> classPath(List<String> command) {
+		List<Path> out = new ArrayList<>();
+		for (int i = 1; i < command.size() - 1; i++) {
+			String a = command.get(i);
+			if (a.equals("-cp") || a.equals("-classpath") || a.equals("--class-path") || a.equals("-jar")) {
+				for (String e : command.get(i + 1).split(":")) {
+					if (!e.isEmpty()) {
+						out.add(Path.of(e.endsWith("/*") ? e.substring(0, e.length() - 2) : e));
+					}
+				}
+			}
+		}
+		return out;
+	}
+
 
 	static ImsgBudget budget(ImsgProperties.Budget b) {
 		ImsgBudget shared = ImsgBudget.shared();

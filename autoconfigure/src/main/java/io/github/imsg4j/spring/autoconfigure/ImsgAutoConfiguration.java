@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ImsgBudget;
 import io.github.imsg4j.core.ImsgChildProcess;
+import io.github.imsg4j.core.ImsgException;
+import io.github.imsg4j.core.ImsgPledge;
 import io.github.imsg4j.core.ListenOptions;
 import io.github.imsg4j.spring.ClientEndpoint;
 import io.github.imsg4j.spring.ImsgArgumentResolver;
@@ -31,7 +33,11 @@ import io.github.imsg4j.spring.ImsgPayloadCodec;
 import io.github.imsg4j.spring.ImsgPeerAuthorizer;
 import io.github.imsg4j.spring.ImsgTemplate;
 import io.github.imsg4j.spring.LoggingImsgErrorHandler;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -39,9 +45,11 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.thread.Threading;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
@@ -57,6 +65,8 @@ import org.springframework.core.task.SimpleAsyncTaskExecutor;
 @ConditionalOnBooleanProperty(name = "imsg.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(ImsgProperties.class)
 public final class ImsgAutoConfiguration {
+
+	private static final Log LOG = LogFactory.getLog(ImsgAutoConfiguration.class);
 
 	@Bean
 	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
@@ -147,6 +157,27 @@ public final class ImsgAutoConfiguration {
 				new ImsgEndpointRegistry.Wiring(handlers, resolvers.orderedStream().toList(), codecs, errorHandler,
 						authorizers.orderedStream().toList(), metrics.getIfAvailable(() -> ImsgMetrics.NONE), executor,
 						shutdownTimeout, observations.getIfAvailable(() -> ImsgObservations.NONE), fatal));
+	}
+
+	/**
+	 * {@code imsg.pledge.forbid-exec}: once the application is ready (its sockets made, its children started), it
+	 * forbids itself execve, ptrace and the like on every thread ({@link ImsgPledge}).
+	 */
+	@Bean
+	@ConditionalOnBooleanProperty("imsg.pledge.forbid-exec")
+	ApplicationListener<ApplicationReadyEvent> imsgPledge(ImsgProperties properties) {
+		return (event) -> {
+			try {
+				LOG.info("imsg pledge: " + ImsgPledge.forbidExecAndDebugging());
+			}
+			catch (ImsgException ex) {
+				if (properties.getPledge().isRequired()) {
+					throw ex;
+				}
+				LOG.warn("imsg pledge not applied (imsg.pledge.required=true would stop the application): "
+						+ ex.getMessage());
+			}
+		};
 	}
 
 	/**

@@ -66,6 +66,13 @@ public class ImsgProperties implements InitializingBean {
 		return this.budget;
 	}
 
+	/** What this application forbids itself once it is ready (a confined worker's pledge). */
+	private final Pledge pledge = new Pledge();
+
+	public Pledge getPledge() {
+		return this.pledge;
+	}
+
 	public Map<String, Endpoint> getEndpoints() {
 		return this.endpoints;
 	}
@@ -600,6 +607,122 @@ public class ImsgProperties implements InitializingBean {
 	}
 
 	/** A child process started with one end of a socket at a descriptor, and the connection to it. */
+	public static class Sandbox {
+
+		/** Whether the process is confined: it may open, execute and connect to only what is listed here. */
+		private boolean enabled;
+
+		/** Paths beneath which it may read (its program and the system libraries are always allowed). */
+		private List<Path> read = new ArrayList<>();
+
+		/** Paths beneath which it may also create, write and remove files, directories and sockets. */
+		private List<Path> write = new ArrayList<>();
+
+		/** Paths beneath which it may execute programs (its own program is always allowed). */
+		private List<Path> execute = new ArrayList<>();
+
+		/** TCP ports it may bind (none by default; needs Landlock ABI 4). */
+		private List<Integer> tcpBind = new ArrayList<>();
+
+		/** TCP ports it may connect to (none by default; needs Landlock ABI 4). */
+		private List<Integer> tcpConnect = new ArrayList<>();
+
+		/** Whether it may signal only processes it started itself, not its parent (needs Landlock ABI 6). */
+		private boolean scopeSignals = true;
+
+		/** Whether it may reach abstract UNIX sockets of its own domain only (needs Landlock ABI 6). */
+		private boolean scopeAbstractUnix = true;
+
+		/** Whether a JDK or kernel that cannot confine it as asked stops it being started (else one warning line). */
+		private boolean required;
+
+		/**
+		 * Whether it is a JVM: its java.home, its class path (-cp, -jar) and what a JVM reads at start are then
+		 * allowed. Unset: when the command's file name is "java".
+		 */
+		private @Nullable Boolean jvm;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public List<Path> getRead() {
+			return this.read;
+		}
+
+		public void setRead(List<Path> read) {
+			this.read = read;
+		}
+
+		public List<Path> getWrite() {
+			return this.write;
+		}
+
+		public void setWrite(List<Path> write) {
+			this.write = write;
+		}
+
+		public List<Path> getExecute() {
+			return this.execute;
+		}
+
+		public void setExecute(List<Path> execute) {
+			this.execute = execute;
+		}
+
+		public List<Integer> getTcpBind() {
+			return this.tcpBind;
+		}
+
+		public void setTcpBind(List<Integer> tcpBind) {
+			this.tcpBind = tcpBind;
+		}
+
+		public List<Integer> getTcpConnect() {
+			return this.tcpConnect;
+		}
+
+		public void setTcpConnect(List<Integer> tcpConnect) {
+			this.tcpConnect = tcpConnect;
+		}
+
+		public boolean isScopeSignals() {
+			return this.scopeSignals;
+		}
+
+		public void setScopeSignals(boolean scopeSignals) {
+			this.scopeSignals = scopeSignals;
+		}
+
+		public boolean isScopeAbstractUnix() {
+			return this.scopeAbstractUnix;
+		}
+
+		public void setScopeAbstractUnix(boolean scopeAbstractUnix) {
+			this.scopeAbstractUnix = scopeAbstractUnix;
+		}
+
+		public boolean isRequired() {
+			return this.required;
+		}
+
+		public void setRequired(boolean required) {
+			this.required = required;
+		}
+
+		public @Nullable Boolean getJvm() {
+			return this.jvm;
+		}
+
+		public void setJvm(@Nullable Boolean jvm) {
+			this.jvm = jvm;
+		}
+	}
+
 	public static class ChildProcess extends Connection {
 
 		/** The program: a path, or a name looked up in PATH. */
@@ -634,6 +757,13 @@ public class ImsgProperties implements InitializingBean {
 
 		/** The interval start-limit-burst counts starts in (systemd's StartLimitIntervalSec). */
 		private Duration startLimitInterval = Duration.ofSeconds(10);
+
+		/** Confining it with Landlock from its first instruction (Java 22+ on Linux). */
+		private final Sandbox sandbox = new Sandbox();
+
+		public Sandbox getSandbox() {
+			return this.sandbox;
+		}
 
 		public ProcessExitPolicy getOnExit() {
 			return this.onExit;
@@ -717,6 +847,34 @@ public class ImsgProperties implements InitializingBean {
 	 * queued in either direction and received descriptors not yet taken. The connection whose reservation would
 	 * go over it is closed, never the application.
 	 */
+	public static class Pledge {
+
+		/**
+		 * Whether, once the application is ready, a seccomp filter on every thread refuses execve, ptrace and the
+		 * like (Linux x86_64, Java 22+; irreversible).
+		 */
+		private boolean forbidExec;
+
+		/** Whether a JDK or kernel that cannot forbid them stops the application (else one warning line). */
+		private boolean required;
+
+		public boolean isForbidExec() {
+			return this.forbidExec;
+		}
+
+		public void setForbidExec(boolean forbidExec) {
+			this.forbidExec = forbidExec;
+		}
+
+		public boolean isRequired() {
+			return this.required;
+		}
+
+		public void setRequired(boolean required) {
+			this.required = required;
+		}
+	}
+
 	public static class Budget {
 
 		/** Bytes queued across connections (replies waiting to be written, messages waiting for handlers); unset for a quarter of the maximum heap. */

@@ -1,6 +1,7 @@
 package io.github.imsg4j.spring.autoconfigure;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import io.github.imsg4j.spring.ImsgCodecs;
 import io.github.imsg4j.spring.ImsgEndpointRegistry;
@@ -323,6 +324,26 @@ class ImsgAutoConfigurationTest {
 				.hasMessageContaining("two handlers for message type 7 on endpoint 'e'")
 				.hasMessageContaining("Duplicate$One.seven")
 				.hasMessageContaining("Duplicate$Two.alsoSeven"));
+	}
+
+	@Test
+	void aSandboxedJvmChildIsAllowedItsJdkAndClassPathAndWhatThePropertiesList() {
+		ImsgProperties.Sandbox p = new ImsgProperties.Sandbox();
+		p.setEnabled(true);
+		p.setWrite(List.of(Path.of("/srv/run")));
+		p.setRead(List.of(Path.of("/etc/app.yml")));
+		// behind a wrapper, as README's setpriv example: the java it runs is found among the arguments
+		io.github.imsg4j.core.ImsgSandbox box = CoreOptions.sandbox(List.of("/usr/bin/setpriv", "--reuid=65534",
+				"/usr/lib/jvm/jdk-25/bin/java", "-cp", "/opt/a.jar:/opt/lib/*", "my.Main"), p);
+		assertThat(box).isNotNull();
+		assertThat(box.execute()).contains(Path.of("/usr/bin/setpriv"), Path.of("/usr/lib/jvm/jdk-25"));
+		assertThat(box.read()).contains(Path.of("/opt/a.jar"), Path.of("/opt/lib"), Path.of("/etc/app.yml"),
+				Path.of("/proc"));
+		assertThat(box.write()).containsExactly(Path.of("/srv/run"));
+		assertThat(box.scopeSignals()).isTrue();
+		assertThat(box.required()).isFalse();
+		p.setEnabled(false);
+		assertThat(CoreOptions.sandbox(List.of("/bin/true"), p)).isNull();
 	}
 
 	@Test

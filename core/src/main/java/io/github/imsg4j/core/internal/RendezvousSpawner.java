@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.github.imsg4j.core.ChildExit;
+import io.github.imsg4j.core.ImsgSandbox;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,7 +33,12 @@ public final class RendezvousSpawner implements Spawner {
 
 	@Override
 	public Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd,
-			boolean receiveFds) throws IOException {
+			boolean receiveFds, @Nullable ImsgSandbox sandbox) throws IOException {
+		String unconfined = "not confined: Landlock is reached through the foreign-function API, which needs Java 22 or "
+				+ "later (this is Java " + Runtime.version().feature() + ")";
+		if (sandbox != null && sandbox.required()) {
+			throw new IOException("cannot confine " + command.get(0) + " as its required sandbox asks: " + unconfined);
+		}
 		Path dir = Files.createTempDirectory("imsg4j-child-",
 				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 		// traversable, not listable: the name below is the only way in, and the pid check the only way through
@@ -51,7 +57,7 @@ public final class RendezvousSpawner implements Spawner {
 			}
 			Process process = builder.start();
 			Transport child = acceptFrom(server, process, receiveFds);
-			return new Child(process, child);
+			return new Child(process, child, (sandbox != null) ? unconfined : "not confined");
 		}
 		finally {
 			Files.deleteIfExists(sock);
@@ -101,9 +107,12 @@ public final class RendezvousSpawner implements Spawner {
 
 		private final CompletableFuture<ChildExit> exit;
 
-		Child(Process process, Transport socket) {
+		private final String confinement;
+
+		Child(Process process, Transport socket, String confinement) {
 			this.process = process;
 			this.socket = socket;
+			this.confinement = confinement;
 			// The JDK reaps its own children; it reports death by signal N as status 128 + N, like a shell.
 			this.exit = process.onExit().thenApply((p) -> {
 				int v = p.exitValue();
@@ -114,6 +123,11 @@ public final class RendezvousSpawner implements Spawner {
 		@Override
 		public long pid() {
 			return this.process.pid();
+		}
+
+		@Override
+		public String confinement() {
+			return this.confinement;
 		}
 
 		@Override

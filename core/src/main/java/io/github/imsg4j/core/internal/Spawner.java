@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import io.github.imsg4j.core.ChildExit;
+import io.github.imsg4j.core.ImsgSandbox;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,16 +35,25 @@ public interface Spawner {
 	 * @param directory its working directory, or {@code null} for this process's
 	 * @param fd the descriptor the child finds its socket at (at least 3)
 	 * @param receiveFds whether this process's end accepts descriptors
+	 * @param sandbox what the child may do ({@link ImsgSandbox}), or {@code null} for an unconfined child
 	 * @return the running child
-	 * @throws IOException when it cannot be started or does not connect
+	 * @throws IOException when it cannot be started or does not connect, or cannot be confined as a required
+	 *         sandbox asks
 	 */
 	Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd,
-			boolean receiveFds) throws IOException;
+			boolean receiveFds, @Nullable ImsgSandbox sandbox) throws IOException;
 
 	/**
 	 * @return how children are started and given their socket, for logs and docs
 	 */
 	String mechanism();
+
+	/**
+	 * @return what can confine a child here ("Landlock ABI 7"), or, starting with "none", why nothing can
+	 */
+	default String confinement() {
+		return "none: confining a child needs the foreign-function API (Java 22 or later) and Linux's Landlock";
+	}
 
 	/** A started child. */
 	interface Spawned {
@@ -63,6 +73,13 @@ public interface Spawner {
 		 * @return completes once the child has ended and been reaped
 		 */
 		CompletableFuture<ChildExit> exit();
+
+		/**
+		 * @return how it is confined, for the start-up line ("not confined" when no sandbox was asked for)
+		 */
+		default String confinement() {
+			return "not confined";
+		}
 
 		/**
 		 * Sends a signal (nothing once it has been reaped).

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import io.github.imsg4j.core.ChildExit;
+import io.github.imsg4j.core.ImsgSandbox;
 import io.github.imsg4j.core.internal.SocketLayer;
 import io.github.imsg4j.core.internal.Spawner;
 import io.github.imsg4j.core.internal.Transport;
@@ -107,13 +108,19 @@ public final class PosixSpawner implements Spawner {
 	}
 
 	@Override
+	public String confinement() {
+		int abi = Landlock.abi();
+		return (abi > 0) ? "Landlock ABI " + abi : "none: this kernel has no Landlock (or it is disabled)";
+	}
+
+	@Override
 	public String mechanism() {
 		return "posix_spawn with one end of a socketpair at the child's descriptor (foreign-function API)";
 	}
 
 	@Override
 	public Spawned spawn(List<String> command, Map<String, String> environment, @Nullable Path directory, int fd,
-			boolean receiveFds) throws IOException {
+			boolean receiveFds, @Nullable ImsgSandbox sandbox) throws IOException {
 		if (command.isEmpty()) {
 			throw new IOException("no command to run");
 		}
@@ -135,7 +142,9 @@ public final class PosixSpawner implements Spawner {
 					int ignored = (int) Posix.CLOSE.invokeExact(state, child);
 					child = moved;
 				}
-				long pid = spawn(arena, command, environment, directory, child, fd);
+				String[] confinement = { "not confined" };
+				long pid = (sandbox == null) ? spawn(arena, command, environment, directory, child, fd)
+						: spawnConfined(sandbox, command, environment, directory, child, fd, confinement);
 				Transport end;
 				try {
 					end = SocketLayer.get().adopt(parent, receiveFds);
@@ -147,7 +156,7 @@ public final class PosixSpawner implements Spawner {
 					throw ex;
 				}
 				started = true;
-				return new Child(pid, end);
+				return new Child(pid, end, confinement[0]);
 			}
 			finally {
 				int ignored = (int) Posix.CLOSE.invokeExact(state, child);
@@ -162,6 +171,44 @@ public final class PosixSpawner implements Spawner {
 		catch (Throwable ex) {
 			throw new IOException("posix_spawn failed: " + ex, ex);
 		}
+	}
+
+	/**
+	 * Spawns the child from a thread of its own that first restricts itself with Landlock ({@link Landlock}): the
+	 * child inherits the domain before its first instruction, and the thread, which does nothing else, ends. The
+	 * rest of this JVM is untouched (Landlock ABI 7 restricts one thread). When the kernel cannot confine and the
+	 * sandbox is not required, the child starts unconfined and {@code confinement} says why.
+	 */
+	private static long spawnConfined(ImsgSandbox sandbox, List<String> command, Map<String, String> environment,
+			@Nullable Path directory, int child, int fd, String[] confinement) throws Throwable {
+		long[] pid = { -1 };
+		Throwable[] failed = { null };
+		Thread spawner = new Thread(() -> {
+			try (Arena arena = Arena.ofConfined()) {
+				String granted;
+				try {
+					granted = Landlock.restrictCurrentThread(sandbox);
+				}
+				catch (IOException ex) {
+					if (sandbox.required()) {
+						throw new IOException("cannot confine " + command.get(0) + " as its required sandbox asks: "
+								+ ex.getMessage(), ex);
+					}
+					granted = "not confined: " + ex.getMessage();
+				}
+				pid[0] = spawn(arena, command, environment, directory, child, fd);
+				confinement[0] = granted;
+			}
+			catch (Throwable ex) {
+				failed[0] = ex;
+			}
+		}, "imsg4j-confined-spawn");
+		spawner.start();
+		spawner.join();
+		if (failed[0] != null) {
+			throw failed[0];
+		}
+		return pid[0];
 	}
 
 	private static long spawn(Arena arena, List<String> command, Map<String, String> environment,
@@ -231,9 +278,12 @@ public final class PosixSpawner implements Spawner {
 
 		private final CompletableFuture<ChildExit> exit = new CompletableFuture<>();
 
-		Child(long pid, Transport parent) {
+		private final String confinement;
+
+		Child(long pid, Transport parent, String confinement) {
 			this.pid = pid;
 			this.parent = parent;
+			this.confinement = confinement;
 			Thread reaper = new Thread(this::reap, "imsg4j-reaper-" + pid);
 			reaper.setDaemon(true);
 			reaper.start();
@@ -267,6 +317,11 @@ public final class PosixSpawner implements Spawner {
 		@Override
 		public long pid() {
 			return this.pid;
+		}
+
+		@Override
+		public String confinement() {
+			return this.confinement;
 		}
 
 		@Override
