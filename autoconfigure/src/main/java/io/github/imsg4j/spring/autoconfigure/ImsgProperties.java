@@ -225,7 +225,10 @@ public class ImsgProperties implements InitializingBean {
 		/** The UNIX socket's file system path. */
 		private @Nullable Path path;
 
-		/** Wire generation: classic (u16 len + flags; OpenBSD <= 7.6, tmux <= 3.5) or current (OpenBSD >= 7.7). */
+		/**
+		 * Wire generation: classic (u16 len + flags; OpenBSD {@literal <=} 7.6, tmux {@literal <=} 3.5) or current
+		 * (OpenBSD {@literal >=} 7.7).
+		 */
 		private WireFormat wire = WireFormat.CURRENT;
 
 		/** Largest message sent or accepted, 16-byte header included. */

@@ -84,6 +84,15 @@ class ConfigurationMetadataTest {
 		}
 		assertThat(hinted).as("wire of endpoints, clients and processes, stale-socket, unhandled, on-exit").isEqualTo(6);
 		assertThat(all.get("imsg.endpoints.*.socket-mode").getDefaultValue()).isEqualTo("0600");
+		// nothing a reader needs is lost to HTML stripping, and every choice says what it does
+		assertThat(all.get("imsg.endpoints.*.wire").getDescription())
+			.isEqualTo("Wire generation: classic (u16 len + flags; OpenBSD <= 7.6, tmux <= 3.5) or current (OpenBSD >= 7.7).");
+		for (ConfigurationMetadataProperty p : all.values()) {
+			for (ValueHint hint : p.getHints().getValueHints()) {
+				assertThat(hint.getDescription()).as("description of %s = %s", p.getId(), hint.getValue()).isNotBlank();
+			}
+		}
+		assertThat(all).containsKey("management.health.imsg.enabled");
 		assertThat(all.get("imsg.clients.*.reconnect.max-backoff").getDefaultValue()).isEqualTo("30s");
 	}
 
@@ -100,6 +109,12 @@ class ConfigurationMetadataTest {
 						properties, hints);
 			}
 		}
+		// Boot's own health indicators each have management.health.<name>.enabled; this one's is not in a class the
+		// processor reads (@ConditionalOnEnabledHealthIndicator("imsg")), so it is described here
+		properties.put("management.health.imsg.enabled", "\n    {\n      \"name\": "
+				+ quote("management.health.imsg.enabled") + ",\n      \"type\": \"java.lang.Boolean\",\n      "
+				+ "\"description\": " + quote("Whether to enable the imsg health check (endpoints, clients and processes).")
+				+ ",\n      \"defaultValue\": true\n    }");
 		StringBuilder json = new StringBuilder("{\n  \"properties\": [");
 		json.append(String.join(",", properties.values())).append("\n  ],\n  \"hints\": [");
 		json.append(String.join(",", hints.values())).append("\n  ]\n}\n");
@@ -134,9 +149,11 @@ class ConfigurationMetadataTest {
 				StringBuilder h = new StringBuilder("\n    {\n      \"name\": ").append(quote(key))
 					.append(",\n      \"values\": [");
 				List<String> values = new ArrayList<>();
+				Map<String, String> described = constants(pd.getPropertyType());
 				for (Object constant : pd.getPropertyType().getEnumConstants()) {
-					values.add("\n        {\n          \"value\": "
-							+ quote(((Enum<?>) constant).name().toLowerCase(Locale.ROOT)) + "\n        }");
+					String name = ((Enum<?>) constant).name();
+					values.add("\n        {\n          \"value\": " + quote(name.toLowerCase(Locale.ROOT))
+							+ ",\n          \"description\": " + quote(described.get(name)) + "\n        }");
 				}
 				hints.put(key, h.append(String.join(",", values)).append("\n      ]\n    }").toString());
 			}
@@ -155,9 +172,41 @@ class ConfigurationMetadataTest {
 			while (c.find()) {
 				owner = c.group(1);
 			}
-			String text = m.group(1).replaceAll("(?m)^\\s*\\*\\s?", " ").replaceAll("\\{@\\w+ ([^}]*)}", "$1")
-				.replaceAll("<[^>]+>", "").replaceAll("\\s+", " ").strip();
-			out.put(owner + "." + m.group(2), text);
+			out.put(owner + "." + m.group(2), plain(m.group(1)));
+		}
+		return out;
+	}
+
+	/**
+	 * A Javadoc comment as plain text: inline tags give their text ({@code {@literal <=}} gives {@code <=}), HTML
+	 * tags go (only real ones: a letter or a slash after the {@code <}, never the {@code <=} of a sentence) and
+	 * entities are decoded.
+	 */
+	static String plain(String comment) {
+		return comment.replaceAll("(?m)^\\s*\\*\\s?", " ")
+			.replaceAll("\\{@\\w+ ([^}]*)}", "$1")
+			.replaceAll("</?[A-Za-z][^>]*>", "")
+			.replace("&lt;", "<")
+			.replace("&gt;", ">")
+			.replace("&amp;", "&")
+			.replaceAll("\\s+", " ")
+			.strip();
+	}
+
+	/** The Javadoc of each constant of {@code type}, from its source in this module or the core's. */
+	static Map<String, String> constants(Class<?> type) throws Exception {
+		String file = type.getName().replace('.', '/').replaceAll("\\$.*", "") + ".java";
+		Path source = Path.of("src/main/java", file);
+		if (!Files.exists(source)) {
+			source = Path.of("../core/src/main/java", file);
+		}
+		String text = Files.readString(source);
+		Map<String, String> out = new HashMap<>();
+		for (Object constant : type.getEnumConstants()) {
+			String name = ((Enum<?>) constant).name();
+			Matcher m = Pattern.compile("/\\*\\*((?:(?!\\*/).)*)\\*/\\s*" + name + "\\b", Pattern.DOTALL).matcher(text);
+			assertThat(m.find()).as("Javadoc of %s.%s", type.getSimpleName(), name).isTrue();
+			out.put(name, plain(m.group(1)));
 		}
 		return out;
 	}
