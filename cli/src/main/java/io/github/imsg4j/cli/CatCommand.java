@@ -6,10 +6,15 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.Imsg;
@@ -52,6 +57,15 @@ final class CatCommand implements Callable<Integer> {
 			+ "(stdin at its end); without it, cat exits when the peer closes")
 	int count = -1;
 
+	@Option(names = "--decode", paramLabel = "FIELDS", description = "also print each payload read as a C struct of "
+			+ "these fields, comma-separated, host byte order: u8 u16 u32 u64 i8 i16 i32 i64 cstr (e.g. u64,u64,u64)")
+	String decode;
+
+	@Option(names = "--timeout", paramLabel = "DURATION", description = "once stdin is at its end, how long to wait "
+			+ "for the next message before giving up with exit status 3 (ISO-8601 like PT30S, or 30s, 500ms; "
+			+ "0 waits forever; default: ${DEFAULT-VALUE})", defaultValue = "30s", converter = DurationConverter.class)
+	Duration timeout;
+
 	@Parameters(paramLabel = "PATH", description = "the UNIX socket")
 	Path path;
 
@@ -59,7 +73,8 @@ final class CatCommand implements Callable<Integer> {
 
 	@Override
 	public Integer call() throws Exception {
-		MessageFormat format = new MessageFormat(this.json);
+		MessageFormat format = new MessageFormat(this.json, (this.decode != null) ? PayloadDecoder.parse(this.decode) : null);
+		AtomicLong lastNanos = new AtomicLong(System.nanoTime());
 		CompletableFuture<ImsgChannel> opened = new CompletableFuture<>();
 		CompletableFuture<Void> finished = new CompletableFuture<>();
 		AtomicInteger received = new AtomicInteger();
@@ -83,6 +98,7 @@ final class CatCommand implements Callable<Integer> {
 					}
 					print(format.message("", message, fd));
 				}
+				lastNanos.set(System.nanoTime());
 				if (received.incrementAndGet() == CatCommand.this.count) {
 					counted.complete(null);
 				}
@@ -127,11 +143,18 @@ final class CatCommand implements Callable<Integer> {
 			}
 			Thread input = new Thread(() -> {
 				pump(channel, finished);
+				lastNanos.set(System.nanoTime());
 				inputDone.complete(null);
 			}, "imsg4j-cat-stdin");
 			input.setDaemon(true);
 			input.start();
-			finished.get();
+			if (!awaitFinished(finished, inputDone, lastNanos)) {
+				System.err.println("imsg4j cat: no message for " + format(this.timeout) + " after stdin ended (received "
+						+ received.get() + ((this.count > 0) ? " of the " + this.count + " asked for with --count" : "")
+						+ "); giving up (--timeout, 0 waits forever)");
+				channel.abort();
+				return 3;
+			}
 			channel.close();
 			return 0;
 		}
@@ -144,6 +167,38 @@ final class CatCommand implements Callable<Integer> {
 				server.close();
 			}
 		}
+	}
+
+	/**
+	 * Waits until cat is finished; once stdin is at its end, for no longer than {@code --timeout} without a message.
+	 *
+	 * @return {@code false} when that timeout ran out
+	 */
+	private boolean awaitFinished(CompletableFuture<Void> finished, CompletableFuture<Void> inputDone,
+			AtomicLong lastNanos) throws InterruptedException, ExecutionException {
+		CompletableFuture.anyOf(finished, inputDone).get(); // stdin is at its end, or cat is done
+		if (finished.isDone() || this.timeout.isZero()) {
+			finished.get();
+			return true;
+		}
+		long limit = this.timeout.toNanos();
+		while (true) {
+			long left = limit - (System.nanoTime() - lastNanos.get());
+			if (left <= 0) {
+				return finished.isDone();
+			}
+			try {
+				finished.get(left, TimeUnit.NANOSECONDS);
+				return true;
+			}
+			catch (TimeoutException ex) {
+				// a message may have come meanwhile: look at the clock again
+			}
+		}
+	}
+
+	private static String format(Duration d) {
+		return (d.toMillis() % 1000 == 0) ? d.toSeconds() + " s" : d.toMillis() + " ms";
 	}
 
 	private void pump(ImsgChannel channel, CompletableFuture<Void> finished) {

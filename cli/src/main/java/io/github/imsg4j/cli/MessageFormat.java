@@ -20,8 +20,16 @@ final class MessageFormat {
 
 	private final boolean json;
 
+	/** {@code --decode}: each payload read as a C struct too; {@code null} for none. */
+	private final @Nullable PayloadDecoder decoder;
+
 	MessageFormat(boolean json) {
+		this(json, null);
+	}
+
+	MessageFormat(boolean json, @Nullable PayloadDecoder decoder) {
 		this.json = json;
+		this.decoder = decoder;
 	}
 
 	/** What a received descriptor points to, from {@code /proc/self/fd}. */
@@ -50,16 +58,18 @@ final class MessageFormat {
 		String hex = HexFormat.of().formatHex(bytes);
 		String text = printable(bytes);
 		long len = WireFormat.HEADER_SIZE + (long) bytes.length;
+		String decoded = (this.decoder != null) ? this.decoder.decode(p) : null;
 		if (this.json) {
 			return "{" + prefix(prefix) + "\"type\":" + Integer.toUnsignedString(m.type()) + ",\"len\":" + len
 					+ ",\"peerid\":" + Integer.toUnsignedString(m.peerId()) + ",\"pid\":" + m.pid() + ",\"fd\":"
 					+ ((fd == null) ? (m.fdLost() ? "\"lost\"" : "null") : quote(fd)) + ",\"payload_hex\":\"" + hex
-					+ "\",\"payload_text\":" + quote(text) + "}";
+					+ "\",\"payload_text\":" + quote(text) + ((decoded != null) ? ",\"decoded\":" + quote(decoded) : "")
+					+ "}";
 		}
 		return prefix + "type=" + Integer.toUnsignedString(m.type()) + " len=" + len + " peerid="
 				+ Integer.toUnsignedString(m.peerId()) + " pid=" + m.pid() + " fd="
 				+ ((fd == null) ? (m.fdLost() ? "lost" : "-") : fd) + " payload=" + (hex.isEmpty() ? "-" : hex) + " \""
-				+ text + "\"";
+				+ text + "\"" + ((decoded != null) ? " decoded=" + decoded : "");
 	}
 
 	private static String prefix(String prefix) {

@@ -25,11 +25,13 @@ import picocli.CommandLine.Option;
  * between wire generations ({@code --connect-wire}).
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true,
+		// one element per paragraph: picocli wraps each to the terminal's width
 		description = { "Forward imsg messages between clients of --listen and the daemon at --connect, logging each.",
-				"Lines: #N > ... (client to daemon), #N < ... (daemon to client), as `imsg4j cat` prints them;",
-				"#N peer ... when a client connects, #N closed when both sides are closed.",
-				"It connects to the daemon as itself: by default only clients of its own uid are let in",
-				"(--allow-uid/--allow-gid to widen that), since every client is served with this process's identity." })
+				"Lines: #N > ... (client to daemon), #N < ... (daemon to client), as `imsg4j cat` prints them; "
+						+ "#N peer ... when a client connects, #N closed when both sides are closed.",
+				"It connects to the daemon as itself: by default only clients of its own uid are let in "
+						+ "(--allow-uid/--allow-gid to widen that), since every client is served with this process's "
+						+ "identity." })
 final class ProxyCommand implements Callable<Integer> {
 
 	@Mixin
@@ -50,13 +52,17 @@ final class ProxyCommand implements Callable<Integer> {
 	@Option(names = "--json", description = "log one JSON object per line")
 	boolean json;
 
+	@Option(names = "--decode", paramLabel = "FIELDS", description = "also log each payload read as a C struct of "
+			+ "these fields, comma-separated, host byte order: u8 u16 u32 u64 i8 i16 i32 i64 cstr (e.g. u64,u64,u64)")
+	String decode;
+
 	private final PrintStream out = System.out;
 
 	private final AtomicInteger ids = new AtomicInteger();
 
 	@Override
 	public Integer call() throws Exception {
-		MessageFormat format = new MessageFormat(this.json);
+		MessageFormat format = new MessageFormat(this.json, (this.decode != null) ? PayloadDecoder.parse(this.decode) : null);
 		Termination termination = new Termination();
 		try (ImsgServer server = ImsgServer.listen(this.listenPath, this.connection.channelOptions(),
 				this.listener.listenOptions(), (peer) -> {

@@ -28,18 +28,45 @@ class Imsg4jCommandTest {
 		Path sock = this.dir.resolve("c.sock");
 		try (Procs.Running server = new Procs.Running(List.of(Procs.cpeer(wire).toString(), "server", sock.toString()))) {
 			server.awaitLine("listening");
-			Procs.Result r = Procs.run(Procs.imsg4j("cat", "--wire", wire.name().toLowerCase(), "--count", "2", sock.toString()),
+			Procs.Result r = Procs.run(Procs.imsg4j("cat", "--wire", wire.name().toLowerCase(), "--count", "2",
+					"--decode", "u64,u64,u64", sock.toString()),
 					"# a comment, then PING with 2 bytes, 3 DATA with descriptors, END\n" + "2 hex=0a0b\n"
 							+ "1 fd=/dev/null text=abc\n1 fd=/dev/null text=abc\n1 fd=/dev/null text=abc\n4\n");
 			assertThat(r.exit()).as(r.err()).isZero();
 			List<String> lines = r.out().lines().toList();
 			assertThat(lines.get(0)).matches("peer pid=\\d+ uid=\\d+ gid=\\d+");
-			assertThat(lines.get(1)).matches("type=3 len=18 peerid=0 pid=\\d+ fd=- payload=0a0b \"..\"");
+			// PONG's 2 bytes are no u64,u64,u64: said so, not guessed at
+			assertThat(lines.get(1)).matches("type=3 len=18 peerid=0 pid=\\d+ fd=- payload=0a0b \"..\" "
+					+ "decoded=\\(does not fit: 2 bytes left for field 1, a u64\\)");
 			// DONE: msgs=3, bytes=9, fds=3 (u64 host order)
 			assertThat(lines.get(2)).startsWith("type=5 len=40 ")
-				.contains("payload=" + u64(3) + u64(9) + u64(3) + " ");
+				.contains("payload=" + u64(3) + u64(9) + u64(3) + " ")
+				.endsWith(" decoded=[3, 9, 3]");
 			assertThat(server.stop()).isZero();
 		}
+	}
+
+	@Test
+	void catGivesUpOnAReplyThatNeverComes() throws Exception {
+		Path sock = this.dir.resolve("silent.sock");
+		// a daemon whose handler never answers: it accepts, and nobody takes the connection
+		try (io.github.imsg4j.core.ImsgServer silent = io.github.imsg4j.core.ImsgServer.listen(sock,
+				io.github.imsg4j.core.ChannelOptions.defaults(), io.github.imsg4j.core.ListenOptions.defaults(), null)) {
+			Procs.Result r = Procs.run(Procs.imsg4j("cat", "--count", "1", "--timeout", "500ms", sock.toString()),
+					"1 z=anyone there\n");
+			assertThat(r.exit()).as(r.err()).isEqualTo(3);
+			assertThat(r.err()).contains("imsg4j cat: no message for 500 ms after stdin ended (received 0 of the 1 "
+					+ "asked for with --count); giving up (--timeout, 0 waits forever)");
+		}
+	}
+
+	@Test
+	void helpIsWrappedByPicocliNotByHand() throws Exception {
+		Procs.Result r = Procs.run(Procs.imsg4j("proxy", "--help"), "");
+		assertThat(r.exit()).isZero();
+		// the description's paragraphs are whole sentences, wrapped to the usage width
+		assertThat(r.out()).contains("It connects to the daemon as itself: by default only clients of its own uid are");
+		assertThat(r.out().lines()).allSatisfy((l) -> assertThat(l.length()).isLessThanOrEqualTo(80));
 	}
 
 	static String u64(long v) {
