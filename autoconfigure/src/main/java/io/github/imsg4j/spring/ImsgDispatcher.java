@@ -125,6 +125,10 @@ final class ImsgDispatcher {
 			session.send(replyType, request.peerId(), result, null);
 			return null;
 		}
+		catch (io.github.imsg4j.core.ImsgException ex) {
+			// sending the reply, not the handler, failed: said so, so that it is not read as the handler's own failure
+			return new ImsgReplyException(ex.getMessage(), ex);
+		}
 		catch (Throwable ex) {
 			// an Error too: finish() must still close the message and count the handler done
 			return ex;

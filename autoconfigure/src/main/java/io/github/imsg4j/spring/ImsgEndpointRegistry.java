@@ -152,8 +152,34 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 			LOG.warn(methods.size() + " @ImsgHandler methods but no imsg.endpoints or imsg.clients configured");
 		}
 		ImsgHandlerRegistry routes = new ImsgHandlerRegistry(methods, names);
+		warnAboutDescriptorsThatCannotArrive(methods, names);
 		this.context.setDispatcher(new ImsgDispatcher(routes, this.wiring.errorHandler(), this.wiring.metrics(),
 				this.wiring.observations()));
+	}
+
+	/**
+	 * A handler that takes a {@code FileDescriptor} on a connection without {@code fd-passing} always gets
+	 * {@code null}: descriptors peers send are closed on arrival. Said once at start-up, naming the property.
+	 */
+	private void warnAboutDescriptorsThatCannotArrive(List<ImsgHandlerMethod> methods, List<String> names) {
+		Map<String, String> closedToFds = new LinkedHashMap<>();
+		this.serverSettings.stream().filter((s) -> !s.channel().fdPassing())
+			.forEach((s) -> closedToFds.put(s.name(), "imsg.endpoints." + s.name() + ".fd-passing"));
+		this.clientSettings.stream().filter((c) -> !c.channel().fdPassing())
+			.forEach((c) -> closedToFds.put(c.name(), ((c.supervision() != null) ? "imsg.processes." : "imsg.clients.")
+					+ c.name() + ".fd-passing"));
+		for (ImsgHandlerMethod m : methods) {
+			if (!java.util.Arrays.asList(m.method().getParameterTypes()).contains(java.io.FileDescriptor.class)) {
+				continue;
+			}
+			for (String name : m.endpoints().isEmpty() ? names : m.endpoints()) {
+				String property = closedToFds.get(name);
+				if (property != null) {
+					LOG.warn(m + " takes a FileDescriptor, but " + property + " is false: descriptors sent on '" + name
+							+ "' are closed on arrival and it always gets null (set " + property + "=true)");
+				}
+			}
+		}
 	}
 
 	/**

@@ -39,7 +39,8 @@ final class ImsgHandlerRegistry {
 				Map<Integer, ImsgHandlerMethod> table = this.routes.get(name);
 				if (table == null) {
 					throw new ImsgHandlerDefinitionException(m + " names endpoint '" + name
-							+ "', which is neither in imsg.endpoints nor in imsg.clients (known: " + new TreeSet<>(names) + ")");
+							+ "', which is in none of imsg.endpoints, imsg.clients and imsg.processes (known: "
+							+ new TreeSet<>(names) + ")");
 				}
 				if (m.isFallback()) {
 					ImsgHandlerMethod other = this.fallbacks.putIfAbsent(name, m);
