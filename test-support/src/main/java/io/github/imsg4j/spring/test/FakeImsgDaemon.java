@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,17 +22,37 @@ import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgListener;
 import io.github.imsg4j.core.ImsgServer;
 import io.github.imsg4j.core.WireFormat;
+import io.github.imsg4j.spring.ImsgReply;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A daemon for tests of {@code imsg.clients}: listens on a socket in a fresh private temporary directory
  * ({@link #path()}, for {@code imsg.clients.<name>.path}), answers the types it was told to, and records every
- * message it got. Answers are computed on the connection's event loop: keep them quick.
+ * message it got, descriptor included. An answer is whatever a real daemon does: one {@link ImsgReply} of any
+ * type (a struct, a string, bytes, a descriptor), several, none, or {@link #HANG_UP}. Answers are computed on the
+ * connection's event loop: keep them quick. Close it after the application (a bean of the test's configuration
+ * whose destruction closes it, as the guide shows), so that the application's client is not told its daemon went
+ * away while it still runs.
  */
 public final class FakeImsgDaemon implements AutoCloseable {
 
-	/** A message the daemon received, copied: its type, peer id, payload, and whether a descriptor came with it. */
-	public record Received(int type, int peerId, byte[] payload, boolean hadFd) {
+	/**
+	 * A message the daemon received, copied: its type, peer id, payload, and the descriptor that came with it (what
+	 * {@code /proc/self/fd} said it named; the descriptor itself is closed).
+	 *
+	 * @param type the message type
+	 * @param peerId the header's peer id
+	 * @param payload the payload
+	 * @param fd what the descriptor named (a path, {@code socket:[N]}...), or {@code null} when none came
+	 */
+	public record Received(int type, int peerId, byte[] payload, @Nullable String fd) {
+
+		/**
+		 * @return whether a descriptor came with it
+		 */
+		public boolean hadFd() {
+			return this.fd != null;
+		}
 
 		/**
 		 * @return the payload as a NUL-terminated string
@@ -45,14 +66,19 @@ public final class FakeImsgDaemon implements AutoCloseable {
 		}
 	}
 
-	private record Answer(int replyType, Function<Received, @Nullable Object> payload) {
-	}
+	/** An answer that closes the connection, as a daemon that gives up on a client does. */
+	public static final Object HANG_UP = new Object() {
+		@Override
+		public String toString() {
+			return "hang up";
+		}
+	};
 
 	private final Path dir;
 
 	private final ImsgServer server;
 
-	private final Map<Integer, Answer> answers = new ConcurrentHashMap<>();
+	private final Map<Integer, Function<Received, @Nullable Object>> answers = new ConcurrentHashMap<>();
 
 	private final LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
 
@@ -109,7 +135,21 @@ public final class FakeImsgDaemon implements AutoCloseable {
 	 * @return this daemon
 	 */
 	public FakeImsgDaemon on(int type, int replyType, Function<Received, @Nullable Object> reply) {
-		this.answers.put(type, new Answer(replyType, reply));
+		return on(type, (request) -> ImsgReply.of(replyType, reply.apply(request)));
+	}
+
+	/**
+	 * Answers every message of {@code type} as {@code answer} decides from it: {@code null} for no answer, an
+	 * {@link ImsgReply} (any type; a payload as {@link ImsgReply#payload()} takes it, an {@code @ImsgStruct} record
+	 * included; a descriptor with {@link ImsgReply#withFd}; the request's peer id unless it names one), a
+	 * {@code Collection} of them for several, or {@link #HANG_UP} to close the connection.
+	 *
+	 * @param type the request type
+	 * @param answer the answer, from the request
+	 * @return this daemon
+	 */
+	public FakeImsgDaemon on(int type, Function<Received, @Nullable Object> answer) {
+		this.answers.put(type, answer);
 		return this;
 	}
 
@@ -151,19 +191,53 @@ public final class FakeImsgDaemon implements AutoCloseable {
 	}
 
 	private void answer(ImsgChannel channel, Imsg message) {
+		Received r;
 		try (message) {
-			boolean hadFd = message.hasFd();
-			if (hadFd) {
-				Fds.closeQuietly(message.takeFd());
+			String fd = null;
+			if (message.hasFd()) {
+				java.io.FileDescriptor taken = message.takeFd();
+				fd = Fds.target(taken).map(Path::toString).orElse("fd");
+				Fds.closeQuietly(taken);
 			}
-			Received r = new Received(message.type(), message.peerId(), message.bytes(), hadFd);
-			synchronized (this.all) {
-				this.all.add(r);
+			r = new Received(message.type(), message.peerId(), message.bytes(), fd);
+		}
+		synchronized (this.all) {
+			this.all.add(r);
+		}
+		this.received.add(r);
+		Function<Received, @Nullable Object> a = this.answers.get(r.type());
+		Object answer;
+		try {
+			answer = (a != null) ? a.apply(r) : null;
+		}
+		catch (RuntimeException ex) {
+			// the test's answer is broken: said at once, and the client sees the connection end, not a timeout
+			System.err.println("FakeImsgDaemon: the answer to type " + Integer.toUnsignedString(r.type())
+					+ " failed, hanging up: " + ex);
+			channel.abort();
+			return;
+		}
+		if (answer == HANG_UP) {
+			channel.abort();
+			return;
+		}
+		Collection<?> replies = (answer instanceof Collection<?> c) ? c
+				: (answer != null) ? List.of(answer) : List.of();
+		for (Object reply : replies) {
+			try {
+				if (!(reply instanceof ImsgReply ir)) {
+					throw new IllegalArgumentException("an answer is an ImsgReply, a collection of them, null or HANG_UP, "
+							+ "not " + reply);
+				}
+				Integer peerId = ir.peerId();
+				channel.compose(ir.type(), (peerId != null) ? peerId : r.peerId(), 0, ir.fd(),
+						ImsgTestClient.encode(ir.payload()));
 			}
-			this.received.add(r);
-			Answer a = this.answers.get(message.type());
-			if (a != null) {
-				channel.compose(a.replyType(), message.peerId(), 0, null, ImsgTestClient.encode(a.payload().apply(r)));
+			catch (RuntimeException ex) {
+				System.err.println("FakeImsgDaemon: cannot send the answer to type " + Integer.toUnsignedString(r.type())
+						+ ", hanging up: " + ex);
+				channel.abort();
+				return;
 			}
 		}
 	}
