@@ -6,7 +6,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
 
-import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.OutboundFd;
@@ -178,8 +177,8 @@ public final class ImsgSession {
 
 	/** A transferred descriptor whose send failed is still ours: close it so that it never leaks. */
 	static void closeUnsent(@Nullable OutboundFd fd) {
-		if (fd != null && fd.closeAfterSend()) {
-			Fds.closeQuietly(fd.fd());
+		if (fd != null) {
+			fd.close(); // closes a transferred one no channel took; nothing otherwise
 		}
 	}
 

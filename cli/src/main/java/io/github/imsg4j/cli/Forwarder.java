@@ -4,7 +4,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
-import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.Imsg;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgException;
@@ -79,7 +78,7 @@ final class Forwarder {
 			}
 			catch (ImsgException ex) {
 				if (fd != null) {
-					Fds.closeQuietly(fd.fd());
+					fd.close(); // not queued: still ours
 				}
 				System.err.println("imsg4j proxy: " + this.prefix + ex.getMessage());
 				this.from.abort();

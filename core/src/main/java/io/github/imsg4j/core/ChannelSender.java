@@ -199,7 +199,7 @@ final class ChannelSender {
 					this.budgetedBytes += len;
 					wasEmpty = this.queue.isEmpty(); // a write in flight always leaves bytes queued until it completes
 					int headerPid = (pid == 0) ? OWN_PID : pid;
-					OutgoingFd outgoing = (fd != null) ? fd.outgoing() : null;
+					OutgoingFd outgoing = (fd != null) ? fd.claim() : null;
 					if (single != null) {
 						this.queue.append(this.options.wireFormat(), type, (int) len, peerid, headerPid, outgoing, single);
 					}

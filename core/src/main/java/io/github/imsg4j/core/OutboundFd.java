@@ -5,6 +5,7 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.imsg4j.core.internal.JunixInternals;
 import io.github.imsg4j.core.internal.OutgoingFd;
@@ -18,11 +19,25 @@ import io.github.imsg4j.core.internal.SocketLayer;
  * carries the message's first byte, or when the message is discarded (abort, failed connection).
  * {@link #keepOpen} leaves ownership with the caller, who must keep the descriptor open until the message
  * has been flushed and closes it afterwards.
+ *
+ * <p>Until a channel has queued it, a transferred descriptor is still its creator's: {@link #close()} (or
+ * try-with-resources around a send that may fail) closes it then, and does nothing once a channel took it, so
+ * that it is closed exactly once whatever happens. How the descriptor is held (an object, or a number the socket
+ * layer made) is the socket layer's business, never the caller's.
  */
-public final class OutboundFd {
+public final class OutboundFd implements AutoCloseable {
+
+	private static final int CALLERS = 0;
+
+	private static final int QUEUED = 1;
+
+	private static final int CLOSED = 2;
 
 	/** The socket layer's side: how the descriptor is held, and what becomes of it once sent. */
 	private final OutgoingFd outgoing;
+
+	/** Who owns a transferred descriptor: its creator, a channel that queued it, or nobody (closed). */
+	private final AtomicInteger owner = new AtomicInteger(CALLERS);
 
 	private OutboundFd(OutgoingFd outgoing) {
 		this.outgoing = outgoing;
@@ -147,18 +162,33 @@ public final class OutboundFd {
 	}
 
 	/**
-	 * Whether imsg4j's socket layer made the descriptor (opened by {@link #openReadOnly}, or received and passed
-	 * on by {@link #forwardFrom}), so that the JDK has no cleaner registered for it and the layer may close it
-	 * directly.
-	 *
-	 * @return {@code true} for {@link #openReadOnly} and a received descriptor given to {@link #forwardFrom}
+	 * Gives up a descriptor no channel queued: a transferred one is closed (the way its holder must close it: the
+	 * socket layer's for one it made, the JDK's for an application's object); a {@link #keepOpen} one is left to
+	 * its owner. Does nothing once a channel queued it (the channel closes it once sent or discarded), and nothing
+	 * the second time.
 	 */
-	public boolean madeHere() {
+	@Override
+	public void close() {
+		if (this.outgoing.closeAfterSend() && this.owner.compareAndSet(CALLERS, CLOSED)) {
+			this.outgoing.release();
+		}
+	}
+
+	/** Whether imsg4j's socket layer made the descriptor (for tests of that path). */
+	boolean madeHere() {
 		return this.outgoing.madeHere();
 	}
 
-	/** The socket layer's side, for the channel's queue. */
-	OutgoingFd outgoing() {
+	/**
+	 * The socket layer's side, for the channel's queue: the channel owns a transferred descriptor from now on.
+	 *
+	 * @throws IllegalStateException when a transferred descriptor was queued or closed already
+	 */
+	OutgoingFd claim() {
+		if (this.outgoing.closeAfterSend() && !this.owner.compareAndSet(CALLERS, QUEUED)) {
+			throw new IllegalStateException("this OutboundFd was already "
+					+ ((this.owner.get() == QUEUED) ? "sent" : "closed") + ": a transferred descriptor is sent once");
+		}
 		return this.outgoing;
 	}
 }
