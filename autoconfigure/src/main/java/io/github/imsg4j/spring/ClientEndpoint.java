@@ -324,8 +324,8 @@ public final class ClientEndpoint {
 			LOG.error(kind() + ": " + ex.getMessage());
 		}
 		this.lastError = "process ended" + lastExitNote();
-		if (this.stopped) {
-			return;
+		if (this.stopped || shuttingDown()) {
+			return; // the application is stopping (a Ctrl-C reaches every process of the terminal's group at once)
 		}
 		if (sup.onExit() == ProcessExitPolicy.EXIT) {
 			fail(kind() + " ended" + lastExitNote() + ", and its on-exit policy is exit: stopping the application");
@@ -333,6 +333,20 @@ public final class ClientEndpoint {
 		}
 		warnOrDebug(kind() + " ended" + lastExitNote() + "; restarting" + retryNote());
 		scheduleReconnect();
+	}
+
+	/** Whether this JVM is running its shutdown hooks: a hook can no longer be added then. */
+	private static boolean shuttingDown() {
+		try {
+			Thread probe = new Thread(() -> {
+			});
+			Runtime.getRuntime().addShutdownHook(probe);
+			Runtime.getRuntime().removeShutdownHook(probe);
+			return false;
+		}
+		catch (IllegalStateException ex) {
+			return true;
+		}
 	}
 
 	private String lastExitNote() {

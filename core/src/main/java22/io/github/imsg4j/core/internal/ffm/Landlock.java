@@ -2,10 +2,7 @@ package io.github.imsg4j.core.internal.ffm;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,18 +24,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class Landlock {
 
-	private static final Linker LINKER = Linker.nativeLinker();
-
-	/** {@code long syscall(long number, ...)}: the three Landlock calls have no C library wrappers. */
-	private static final MethodHandle SYSCALL = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
-			FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-			Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-
-	/** {@code int prctl(int option, ...)}. */
-	private static final MethodHandle PRCTL = LINKER.downcallHandle(LINKER.defaultLookup().find("prctl").orElseThrow(),
-			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-			Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-
 	// x86_64 and aarch64 share these numbers (they were added after the generic table unified them)
 	private static final long SYS_CREATE_RULESET = 444;
 
@@ -51,8 +36,6 @@ final class Landlock {
 	private static final int RULE_PATH_BENEATH = 1;
 
 	private static final int RULE_NET_PORT = 2;
-
-	private static final int PR_SET_NO_NEW_PRIVS = 38;
 
 	private static final int O_PATH = 0x200000;
 
@@ -93,7 +76,7 @@ final class Landlock {
 	static int abi() {
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment state = Posix.newState(arena);
-			long v = (long) SYSCALL.invokeExact(state, SYS_CREATE_RULESET, 0L, 0L, CREATE_RULESET_VERSION, 0L);
+			long v = (long) Posix.SYSCALL.invokeExact(state, SYS_CREATE_RULESET, 0L, 0L, CREATE_RULESET_VERSION, 0L);
 			return (v < 0) ? 0 : (int) v;
 		}
 		catch (Throwable ex) {
@@ -156,7 +139,7 @@ final class Landlock {
 			attr.set(JAVA_LONG, 8, handledNet);
 			attr.set(JAVA_LONG, 16, scoped);
 			long size = (abi >= 6) ? 24 : (abi >= 4) ? 16 : 8;
-			long rs = (long) SYSCALL.invokeExact(state, SYS_CREATE_RULESET, attr.address(), size, 0L, 0L);
+			long rs = (long) Posix.SYSCALL.invokeExact(state, SYS_CREATE_RULESET, attr.address(), size, 0L, 0L);
 			if (rs < 0) {
 				throw new IOException("landlock_create_ruleset failed: errno " + Posix.errno(state));
 			}
@@ -170,11 +153,13 @@ final class Landlock {
 					addPorts(arena, state, ruleset, sandbox.tcpBind(), NET_BIND_TCP);
 					addPorts(arena, state, ruleset, sandbox.tcpConnect(), NET_CONNECT_TCP);
 				}
-				int rc = (int) PRCTL.invokeExact(state, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
-				if (rc != 0) {
-					throw new IOException("prctl(PR_SET_NO_NEW_PRIVS) failed: errno " + Posix.errno(state));
+				try {
+					Posix.setNoNewPrivs(state);
 				}
-				long r = (long) SYSCALL.invokeExact(state, SYS_RESTRICT_SELF, (long) ruleset, 0L, 0L, 0L);
+				catch (IllegalStateException ex) {
+					throw new IOException(ex.getMessage(), ex);
+				}
+				long r = (long) Posix.SYSCALL.invokeExact(state, SYS_RESTRICT_SELF, (long) ruleset, 0L, 0L, 0L);
 				if (r != 0) {
 					throw new IOException("landlock_restrict_self failed: errno " + Posix.errno(state));
 				}
@@ -214,7 +199,7 @@ final class Landlock {
 				MemorySegment rule = arena.allocate(16, 8);
 				rule.set(JAVA_LONG, 0, Files.isDirectory(p) ? rights : (rights & FILE_RIGHTS));
 				rule.set(JAVA_INT, 8, fd);
-				long rc = (long) SYSCALL.invokeExact(state, SYS_ADD_RULE, (long) ruleset, (long) RULE_PATH_BENEATH,
+				long rc = (long) Posix.SYSCALL.invokeExact(state, SYS_ADD_RULE, (long) ruleset, (long) RULE_PATH_BENEATH,
 						rule.address(), 0L);
 				if (rc != 0) {
 					throw new IOException("landlock_add_rule for " + p + " failed: errno " + Posix.errno(state));
@@ -235,7 +220,7 @@ final class Landlock {
 			MemorySegment rule = arena.allocate(16, 8);
 			rule.set(JAVA_LONG, 0, right);
 			rule.set(JAVA_LONG, 8, port);
-			long rc = (long) SYSCALL.invokeExact(state, SYS_ADD_RULE, (long) ruleset, (long) RULE_NET_PORT,
+			long rc = (long) Posix.SYSCALL.invokeExact(state, SYS_ADD_RULE, (long) ruleset, (long) RULE_NET_PORT,
 					rule.address(), 0L);
 			if (rc != 0) {
 				throw new IOException("landlock_add_rule for TCP port " + port + " failed: errno " + Posix.errno(state));

@@ -156,6 +156,31 @@ final class Posix {
 
 	static final MethodHandle CLOSE = call("close", false, JAVA_INT, JAVA_INT);
 
+	/** {@code long syscall(long number, ...)} with four arguments, for calls without a C library wrapper. */
+	static final MethodHandle SYSCALL = LINKER.downcallHandle(LIBC.find("syscall").orElseThrow(),
+			FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+			Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+
+	/** {@code int prctl(int option, ...)} with four arguments. */
+	static final MethodHandle PRCTL = LINKER.downcallHandle(LIBC.find("prctl").orElseThrow(),
+			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+			Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+
+	private static final int PR_SET_NO_NEW_PRIVS = 38;
+
+	/**
+	 * Sets {@code no_new_privs} on the calling thread (and what it starts), which Landlock and seccomp require of
+	 * an unprivileged caller: no setuid or file-capability program can then raise its privileges.
+	 *
+	 * @throws IllegalStateException when the kernel refused
+	 */
+	static void setNoNewPrivs(MemorySegment state) throws Throwable {
+		int rc = (int) PRCTL.invokeExact(state, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
+		if (rc != 0) {
+			throw new IllegalStateException("prctl(PR_SET_NO_NEW_PRIVS) failed: errno " + errno(state));
+		}
+	}
+
 	static final MethodHandle FCNTL = LINKER.downcallHandle(LIBC.find("fcntl").orElseThrow(),
 			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
 			Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));

@@ -29,8 +29,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 /**
  * {@link Spawner} through the foreign-function API: {@code socketpair(2)}, then {@code posix_spawnp(3)} with file
  * actions that put the child's end at the requested descriptor and close every descriptor above it, signal
- * mask emptied and dispositions reset (the JVM's are not the child's business). The child is reaped by a
- * thread of its own blocked in {@code waitpid(2)}: the JDK reaps only children it started.
+ * mask emptied and dispositions reset (the JVM's are not the child's business), in a process group of its own.
+ * The child is reaped by a thread of its own blocked in {@code waitpid(2)}: the JDK reaps only children it
+ * started.
  *
  * <p>glibc on Linux: {@code posix_spawn_file_actions_addclosefrom_np} (2.34) and {@code addchdir_np} (2.29).
  */
@@ -39,6 +40,8 @@ public final class PosixSpawner implements Spawner {
 	private static final Linker LINKER = Linker.nativeLinker();
 
 	private static final SymbolLookup LIBC = LINKER.defaultLookup();
+
+	private static final short POSIX_SPAWN_SETPGROUP = 0x02;
 
 	private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
 
@@ -69,6 +72,8 @@ public final class PosixSpawner implements Spawner {
 	private static final MethodHandle ATTR_DESTROY = intOf("posix_spawnattr_destroy", ADDRESS);
 
 	private static final MethodHandle ATTR_SETFLAGS = intOf("posix_spawnattr_setflags", ADDRESS, JAVA_SHORT);
+
+	private static final MethodHandle ATTR_SETPGROUP = intOf("posix_spawnattr_setpgroup", ADDRESS, JAVA_INT);
 
 	private static final MethodHandle ATTR_SETSIGMASK = intOf("posix_spawnattr_setsigmask", ADDRESS, ADDRESS);
 
@@ -234,7 +239,11 @@ public final class PosixSpawner implements Spawner {
 			MemorySegment all = arena.allocate(OPAQUE, 16);
 			check("sigfillset", (int) SIGFILLSET.invokeExact(all));
 			check("setsigdefault", (int) ATTR_SETSIGDEFAULT.invokeExact(attr, all));
-			check("setflags", (int) ATTR_SETFLAGS.invokeExact(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
+			// A process group of its own: a Ctrl-C at the terminal reaches the parent alone, which then stops its
+			// children in order, instead of every process dying at once and each parent seeing its worker lost.
+			check("setpgroup", (int) ATTR_SETPGROUP.invokeExact(attr, 0));
+			check("setflags", (int) ATTR_SETFLAGS.invokeExact(attr,
+					(short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)));
 			MemorySegment argv = strings(arena, command);
 			Map<String, String> env = new java.util.TreeMap<>(environment);
 			env.put(FD_VARIABLE, Integer.toString(fd));

@@ -1,10 +1,7 @@
 package io.github.imsg4j.core.internal.ffm;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.List;
 
 import io.github.imsg4j.core.internal.SelfRestriction;
@@ -25,23 +22,11 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 public final class Seccomp implements SelfRestriction {
 
-	private static final Linker LINKER = Linker.nativeLinker();
-
-	private static final MethodHandle SYSCALL = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
-			FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-			Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-
-	private static final MethodHandle PRCTL = LINKER.downcallHandle(LINKER.defaultLookup().find("prctl").orElseThrow(),
-			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-			Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-
 	private static final long SYS_SECCOMP = 317;
 
 	private static final long SECCOMP_SET_MODE_FILTER = 1;
 
 	private static final long SECCOMP_FILTER_FLAG_TSYNC = 1;
-
-	private static final int PR_SET_NO_NEW_PRIVS = 38;
 
 	private static final int AUDIT_ARCH_X86_64 = 0xC000003E;
 
@@ -99,12 +84,9 @@ public final class Seccomp implements SelfRestriction {
 			fprog.set(JAVA_SHORT, 0, (short) len);
 			fprog.set(JAVA_LONG, 8, prog.address());
 			MemorySegment state = Posix.newState(arena);
-			int rc = (int) PRCTL.invokeExact(state, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
-			if (rc != 0) {
-				throw new IllegalStateException("prctl(PR_SET_NO_NEW_PRIVS) failed: errno " + Posix.errno(state));
-			}
-			long r = (long) SYSCALL.invokeExact(state, SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
-					fprog.address());
+			Posix.setNoNewPrivs(state);
+			long r = (long) Posix.SYSCALL.invokeExact(state, SYS_SECCOMP, SECCOMP_SET_MODE_FILTER,
+					SECCOMP_FILTER_FLAG_TSYNC, fprog.address(), 0L);
 			if (r != 0) {
 				throw new IllegalStateException((r > 0) ? "seccomp: thread " + r + " could not be synchronised"
 						: "seccomp(SECCOMP_SET_MODE_FILTER) failed: errno " + Posix.errno(state));
