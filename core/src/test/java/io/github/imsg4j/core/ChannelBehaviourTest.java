@@ -301,7 +301,7 @@ class ChannelBehaviourTest {
 								sent.incrementAndGet();
 							}
 							catch (ImsgException ex) {
-								Fds.closeQuietly(fd.fd()); // not queued: still the sender's
+								fd.close(); // not queued: still the sender's
 								return;
 							}
 						}

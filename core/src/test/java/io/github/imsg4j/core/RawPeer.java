@@ -52,10 +52,25 @@ final class RawPeer implements AutoCloseable {
 	}
 
 	/** A header in host order, as the given wire format encodes it, followed by the payload. */
+	/**
+	 * A message as OpenBSD's imsg lays it out, written here field by field from its {@code struct imsg_hdr}
+	 * (../shared/cpeer/{classic,current}/imsg.h), not with the production encoder: a bug shared by our encoder
+	 * and decoder would otherwise pass every test. Host byte order. Classic: {@code u32 type, u16 len,
+	 * u16 flags (IMSGF_HASFD = 1), u32 peerid, u32 pid}; current: {@code u32 type, u32 len (bit 31:
+	 * IMSG_FD_MARK), u32 peerid, u32 pid}. {@code len} is written as given, even when it is not the true size.
+	 */
 	static byte[] message(WireFormat wire, int type, int len, boolean fdFlag, int peerid, int pid, byte[] payload) {
-		ByteBuffer b = ByteBuffer.allocate(WireFormat.HEADER_SIZE + payload.length).order(ByteOrder.nativeOrder());
-		wire.putHeader(b, 0, type, len, fdFlag, peerid, pid);
-		b.position(WireFormat.HEADER_SIZE);
+		ByteBuffer b = ByteBuffer.allocate(16 + payload.length).order(ByteOrder.nativeOrder());
+		b.putInt(type);
+		if (wire == WireFormat.CLASSIC) {
+			b.putShort((short) len);
+			b.putShort((short) (fdFlag ? 1 : 0));
+		}
+		else {
+			b.putInt(fdFlag ? (len | 0x80000000) : len);
+		}
+		b.putInt(peerid);
+		b.putInt(pid);
 		b.put(payload);
 		return b.array();
 	}

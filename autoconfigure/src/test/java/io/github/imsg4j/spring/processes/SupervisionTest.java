@@ -1,5 +1,6 @@
 package io.github.imsg4j.spring.processes;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,6 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import io.github.imsg4j.core.ChannelOptions;
+import io.github.imsg4j.core.Imsg;
+import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgChildProcess;
 import io.github.imsg4j.core.OpenFds;
 import io.github.imsg4j.core.TestJvm;
@@ -17,6 +21,7 @@ import io.github.imsg4j.spring.autoconfigure.ImsgAutoConfiguration;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -61,28 +66,44 @@ class SupervisionTest {
 	}
 
 	@Test
-	void aWorkerThatHangsUpAndIgnoresSigtermIsKilledAndReapedBeforeTheNextStarts() throws Exception {
+	void aWorkerThatHangsUpAndIgnoresSigtermIsKilledAndReapedBeforeTheNextStarts(@TempDir Path dir) throws Exception {
 		List<Long> seen = new ArrayList<>();
-		runner("hang-up", "imsg.processes.worker.start-limit-burst=100").run((context) -> {
-			assertThat(context).hasNotFailed();
-			ImsgEndpointRegistry registry = context.getBean(ImsgEndpointRegistry.class);
-			// Each worker closes its socket at once and stays alive, ignoring SIGTERM: its parent must kill it
-			// (after the grace) and reap it before starting the next. Watch three go by.
-			await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> {
-				Long pid = currentPid(registry);
-				if (pid != null && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(pid))) {
-					seen.add(pid);
-					for (Long earlier : seen.subList(0, seen.size() - 1)) {
-						assertThat(alive(earlier)).as("worker %d reaped before worker %d started", earlier, pid).isFalse();
-					}
+		Path control = dir.resolve("control.sock");
+		runner("hang-up", "imsg.processes.worker.start-limit-burst=100", "imsg.endpoints.control.path=" + control)
+			.withBean(io.github.imsg4j.spring.PingHandler.class)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				ImsgEndpointRegistry registry = context.getBean(ImsgEndpointRegistry.class);
+				// Each worker closes its socket at once and stays alive, ignoring SIGTERM: its parent must kill it
+				// (after the grace) and reap it before starting the next. Watch three go by, while a well-behaved
+				// client of the parent's own endpoint is served throughout.
+				try (ImsgChannel client = ImsgChannel.connect(control, ChannelOptions.defaults())) {
+					await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> {
+						pingPong(client);
+						Long pid = currentPid(registry);
+						if (pid != null && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(pid))) {
+							seen.add(pid);
+							for (Long earlier : seen.subList(0, seen.size() - 1)) {
+								assertThat(alive(earlier)).as("worker %d reaped before worker %d started", earlier, pid)
+									.isFalse();
+							}
+						}
+						return seen.size() >= 3;
+					});
 				}
-				return seen.size() >= 3;
 			});
-		});
 		for (long pid : seen) {
 			assertThat(alive(pid)).as("worker %d stopped and reaped with the application", pid).isFalse();
 		}
 		assertThat(this.reports).isEmpty();
+	}
+
+	private static void pingPong(ImsgChannel client) {
+		client.compose(2, 0, 0, null, ByteBuffer.wrap(new byte[] { 7 }));
+		try (Imsg pong = client.receive(WAIT)) {
+			assertThat(pong).as("the parent's own client is served while its worker misbehaves").isNotNull();
+			assertThat(pong.type()).isEqualTo(3);
+		}
 	}
 
 	@Test
