@@ -89,11 +89,11 @@ final class SocketFiles {
 		String fix = "; use a directory only this user (or root) can write in, or turn this check off "
 				+ "(ListenOptions.withDirectoryCheck(false), imsg.endpoints.<name>.socket-directory-check=false)";
 		if (uid != own && uid != 0) {
-			throw new ImsgIoException("cannot listen on " + path + ": its directory " + dir + " belongs to uid " + uid
+			throw new ImsgUnsafeDirectoryException("cannot listen on " + path + ": its directory " + dir + " belongs to uid " + uid
 					+ ", not to this process's uid " + own + " or root, so that user could replace the socket" + fix);
 		}
 		if ((mode & 022) != 0 && (mode & S_ISVTX) == 0) {
-			throw new ImsgIoException("cannot listen on " + path + ": its directory " + dir + " has mode "
+			throw new ImsgUnsafeDirectoryException("cannot listen on " + path + ": its directory " + dir + " has mode "
 					+ String.format("%04o", mode & 07777)
 					+ ", writable by other users without the sticky bit, so they could replace the socket" + fix);
 		}

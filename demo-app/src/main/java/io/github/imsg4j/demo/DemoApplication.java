@@ -32,11 +32,14 @@ public class DemoApplication {
 			Class<?> signal = Class.forName("sun.misc.Signal");
 			Class<?> handler = Class.forName("sun.misc.SignalHandler");
 			Object exitZero = java.lang.reflect.Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] { handler },
-					(proxy, method, args) -> {
-						if (method.getName().equals("handle")) {
-							new Thread(() -> System.exit(0), "demo-stop").start();
+					(proxy, method, args) -> switch (method.getName()) {
+						case "hashCode" -> System.identityHashCode(proxy);
+						case "equals" -> proxy == args[0];
+						case "toString" -> "exit 0";
+						default -> {
+							new Thread(() -> System.exit(0), "demo-stop").start(); // handle(Signal)
+							yield null;
 						}
-						return null;
 					});
 			for (String name : new String[] { "TERM", "INT" }) {
 				try {

@@ -1,6 +1,7 @@
 package io.github.imsg4j.spring.autoconfigure;
 
 import io.github.imsg4j.core.ImsgSocketLayerException;
+import io.github.imsg4j.core.ImsgUnsafeDirectoryException;
 import io.github.imsg4j.spring.ImsgHandlerDefinitionException;
 import io.github.imsg4j.spring.ImsgStartException;
 
@@ -15,6 +16,13 @@ class ImsgStartupFailureAnalyzer extends AbstractFailureAnalyzer<ImsgHandlerDefi
 
 		@Override
 		protected FailureAnalysis analyze(Throwable rootFailure, ImsgStartException cause) {
+			if (cause.getCause() instanceof ImsgUnsafeDirectoryException) {
+				String checkOff = cause.property().replaceFirst("\\.[^.]+$", ".socket-directory-check");
+				return new FailureAnalysis(cause.getMessage(), "Change " + cause.property() + " to a path in a directory "
+						+ "only this user (or root) can write in, such as a directory of its own under /run made with "
+						+ "mode 0700; or, if every user who can write in that directory is trusted, set " + checkOff
+						+ "=false.", cause);
+			}
 			return new FailureAnalysis(cause.getMessage(), "Change " + cause.property()
 					+ ", or stop what holds that path (a daemon still running, a file that is not its socket).", cause);
 		}
@@ -35,8 +43,8 @@ class ImsgStartupFailureAnalyzer extends AbstractFailureAnalyzer<ImsgHandlerDefi
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, ImsgHandlerDefinitionException cause) {
 		return new FailureAnalysis("An @ImsgHandler method cannot be used:\n\n    " + cause.getMessage(),
-				"Change the method as the message says (docs/guide.md, section Handlers, lists the parameter and return "
-						+ "types, and how types are routed per endpoint).",
+				"Change the method as the message says (the imsg4j guide's Handlers section lists the parameter and "
+						+ "return types, and how types are routed per endpoint).",
 				cause);
 	}
 }

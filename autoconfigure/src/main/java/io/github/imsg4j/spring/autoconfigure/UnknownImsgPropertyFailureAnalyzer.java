@@ -50,7 +50,7 @@ class UnknownImsgPropertyFailureAnalyzer extends AbstractFailureAnalyzer<Unbound
 				action.append(": ").append(name).append(" -> ").append(nearest);
 			}
 		}
-		return new FailureAnalysis(description.toString().trim(), action + " (docs/guide.md lists every imsg property).",
+		return new FailureAnalysis(description.toString().trim(), action + " (the imsg4j guide's Configuration reference lists every imsg property).",
 				cause);
 	}
 

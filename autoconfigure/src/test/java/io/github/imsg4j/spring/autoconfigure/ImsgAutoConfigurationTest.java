@@ -347,6 +347,20 @@ class ImsgAutoConfigurationTest {
 	}
 
 	@Test
+	void aDirectoryOthersCouldReplaceTheSocketInGetsItsOwnAction() throws Exception {
+		Path shared = java.nio.file.Files.createDirectory(this.dir.resolve("shared"));
+		java.nio.file.Files.setPosixFilePermissions(shared,
+				java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx")); // no sticky bit
+		this.runner.withPropertyValues("imsg.endpoints.e.path=" + shared.resolve("e.sock")).run((context) -> {
+			FailureAnalysis a = new ImsgStartupFailureAnalyzer.Listen().analyze(context.getStartupFailure());
+			assertThat(a.getDescription()).contains("has mode 0777, writable by other users without the sticky bit");
+			assertThat(a.getAction()).startsWith("Change imsg.endpoints.e.path to a path in a directory only this user")
+				.contains("set imsg.endpoints.e.socket-directory-check=false")
+				.doesNotContain("ListenOptions");
+		});
+	}
+
+	@Test
 	void aSocketLayerThatCannotBeHadIsAFailureReportWithTheReason() {
 		// what ImsgEndpointRegistry.start throws when imsg4j.transport=ffm cannot be had (the choice itself, made once
 		// per JVM, is TransportChoiceTest's, in JVMs of its own)

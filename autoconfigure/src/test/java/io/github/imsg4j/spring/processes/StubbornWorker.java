@@ -8,8 +8,7 @@ import io.github.imsg4j.core.ImsgChannel;
 /**
  * A compromised worker, as its parent must assume one day: it takes its socket from the parent, then (first
  * argument) {@code hang-up}: closes it and stays alive; or {@code exit}: exits with status 3 at once. Either way
- * it ignores {@code SIGTERM} and {@code SIGHUP} first, so only {@code SIGKILL} ends it. It writes
- * {@code ignoring} to its standard output once the signals are ignored, so that a test can tell.
+ * it ignores {@code SIGTERM} and {@code SIGHUP} first, so only {@code SIGKILL} ends it.
  */
 public final class StubbornWorker {
 
@@ -18,18 +17,30 @@ public final class StubbornWorker {
 
 	/**
 	 * @param args {@code hang-up} or {@code exit}
-	 * @throws InterruptedException never: it waits until killed
+	 * @throws Exception never: it waits until killed
 	 */
-	public static void main(String[] args) throws InterruptedException {
-		sun.misc.Signal.handle(new sun.misc.Signal("TERM"), (s) -> {
-		});
-		sun.misc.Signal.handle(new sun.misc.Signal("HUP"), (s) -> {
-		});
+	public static void main(String[] args) throws Exception {
+		ignore("TERM");
+		ignore("HUP");
 		ImsgChannel parent = ImsgChannel.fromParent(3, ChannelOptions.defaults(), null);
 		if ("exit".equals(args[0])) {
 			System.exit(3);
 		}
 		parent.abort();
 		new CountDownLatch(1).await();
+	}
+
+	/** sun.misc.Signal (jdk.unsupported) by reflection: used directly, javac warns on every build. */
+	private static void ignore(String signal) throws ReflectiveOperationException {
+		Class<?> type = Class.forName("sun.misc.Signal");
+		Class<?> handler = Class.forName("sun.misc.SignalHandler");
+		Object nothing = java.lang.reflect.Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] { handler },
+				(proxy, method, args) -> switch (method.getName()) {
+					case "hashCode" -> System.identityHashCode(proxy);
+					case "equals" -> proxy == args[0];
+					case "toString" -> "ignore " + signal;
+					default -> null; // handle(Signal): nothing
+				});
+		type.getMethod("handle", type, handler).invoke(null, type.getConstructor(String.class).newInstance(signal), nothing);
 	}
 }
