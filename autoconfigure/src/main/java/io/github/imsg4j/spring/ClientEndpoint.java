@@ -1,6 +1,7 @@
 package io.github.imsg4j.spring;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -9,6 +10,7 @@ import java.util.concurrent.TimeoutException;
 
 import io.github.imsg4j.core.ChannelOptions;
 import io.github.imsg4j.core.ChildExit;
+import io.github.imsg4j.core.ImsgChildProcess;
 import io.github.imsg4j.core.ImsgClosedException;
 import io.github.imsg4j.core.ImsgException;
 import org.apache.commons.logging.Log;
@@ -349,6 +351,12 @@ public final class ClientEndpoint {
 		}
 	}
 
+	private String lastOutputNote() {
+		ImsgChildProcess child = (this.connector instanceof ImsgConnector.ChildConnector c) ? c.current() : null;
+		List<String> lines = (child != null) ? child.lastOutput() : List.of();
+		return lines.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ", lines);
+	}
+
 	private String lastExitNote() {
 		ChildExit exit = (this.connector instanceof ImsgConnector.ChildConnector c) ? c.lastExit() : null;
 		return (exit != null) ? " (" + exit + ")" : "";
@@ -369,9 +377,10 @@ public final class ClientEndpoint {
 		}
 	}
 
-	/** The application cannot go on: said once, at ERROR, then the fatal handler decides. */
-	private void fail(String report) {
-		this.lastError = report;
+	/** The application cannot go on: said once, at ERROR (with what the child last wrote), then the fatal handler decides. */
+	private void fail(String why) {
+		String report = why + lastOutputNote();
+		this.lastError = why;
 		stop();
 		LOG.error(report);
 		ImsgFatalHandler f = this.fatal;

@@ -245,6 +245,16 @@ public final class ImsgChildProcess implements AutoCloseable {
 	}
 
 	/**
+	 * The child's standard output and error pass through this process (to its own, line by line, as they come);
+	 * the last lines are kept for a report of its death.
+	 *
+	 * @return the last (at most 20) lines it wrote, oldest first
+	 */
+	public List<String> lastOutput() {
+		return this.spawned.lastOutput();
+	}
+
+	/**
 	 * @return completes once the child has ended and been reaped, with how it ended
 	 */
 	public CompletableFuture<ChildExit> exit() {

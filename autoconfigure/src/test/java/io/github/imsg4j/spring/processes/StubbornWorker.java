@@ -7,7 +7,8 @@ import io.github.imsg4j.core.ImsgChannel;
 
 /**
  * A compromised worker, as its parent must assume one day: it takes its socket from the parent, then (first
- * argument) {@code hang-up}: closes it and stays alive; or {@code exit}: exits with status 3 at once. Either way
+ * argument) {@code hang-up}: closes it and stays alive; or {@code exit}: says why on its standard error and
+ * exits with status 3 at once. Either way
  * it ignores {@code SIGTERM} and {@code SIGHUP} first, so only {@code SIGKILL} ends it.
  */
 public final class StubbornWorker {
@@ -24,6 +25,7 @@ public final class StubbornWorker {
 		ignore("HUP");
 		ImsgChannel parent = ImsgChannel.fromParent(3, ChannelOptions.defaults(), null);
 		if ("exit".equals(args[0])) {
+			System.err.println("stubborn worker: cannot start: imsg.endpoints.opener.path is taken");
 			System.exit(3);
 		}
 		parent.abort();

@@ -115,7 +115,8 @@ class SupervisionTest {
 			await().atMost(WAIT).until(() -> !this.reports.isEmpty());
 			assertThat(this.reports).singleElement()
 				.asString()
-				.contains("imsg process 'worker'", "exited with status 3", "on-exit policy is exit");
+				.contains("imsg process 'worker'", "exited with status 3", "on-exit policy is exit")
+				.contains("; its last output:\n    stubborn worker: cannot start: imsg.endpoints.opener.path is taken");
 			assertThat(alive(pid[0])).isFalse();
 			assertThat(context.getBean(ImsgEndpointRegistry.class).client("worker").isReconnecting()).isFalse();
 		});

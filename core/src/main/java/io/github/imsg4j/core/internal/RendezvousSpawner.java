@@ -48,7 +48,8 @@ public final class RendezvousSpawner implements Spawner {
 		Path sock = dir.resolve(java.util.HexFormat.of().formatHex(random));
 		try (ListeningSocket server = SocketLayer.get().openListening()) {
 			server.bind(sock, 1);
-			ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+			// its output comes through us (passed on as it comes), so that a report of its death can quote it
+			ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.INHERIT);
 			builder.environment().clear();
 			builder.environment().putAll(environment);
 			builder.environment().put(RENDEZVOUS_VARIABLE, sock.toString());
@@ -56,8 +57,11 @@ public final class RendezvousSpawner implements Spawner {
 				builder.directory(directory.toFile());
 			}
 			Process process = builder.start();
+			ChildOutput output = new ChildOutput();
+			output.pass(process.getInputStream(), System.out, "imsg4j-child-" + process.pid() + "-out");
+			output.pass(process.getErrorStream(), System.err, "imsg4j-child-" + process.pid() + "-err");
 			Transport child = acceptFrom(server, process, receiveFds);
-			return new Child(process, child, (sandbox != null) ? unconfined : "not confined");
+			return new Child(process, child, (sandbox != null) ? unconfined : "not confined", output);
 		}
 		finally {
 			Files.deleteIfExists(sock);
@@ -109,10 +113,13 @@ public final class RendezvousSpawner implements Spawner {
 
 		private final String confinement;
 
-		Child(Process process, Transport socket, String confinement) {
+		private final ChildOutput output;
+
+		Child(Process process, Transport socket, String confinement, ChildOutput output) {
 			this.process = process;
 			this.socket = socket;
 			this.confinement = confinement;
+			this.output = output;
 			// The JDK reaps its own children; it reports death by signal N as status 128 + N, like a shell.
 			this.exit = process.onExit().thenApply((p) -> {
 				int v = p.exitValue();
@@ -128,6 +135,14 @@ public final class RendezvousSpawner implements Spawner {
 		@Override
 		public String confinement() {
 			return this.confinement;
+		}
+
+		@Override
+		public List<String> lastOutput() {
+			if (this.exit().isDone()) {
+				this.output.awaitEnd(java.time.Duration.ofSeconds(1));
+			}
+			return this.output.lastLines();
 		}
 
 		@Override

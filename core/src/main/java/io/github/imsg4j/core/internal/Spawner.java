@@ -75,6 +75,14 @@ public interface Spawner {
 		CompletableFuture<ChildExit> exit();
 
 		/**
+		 * @return the last lines the child wrote to its standard output and error (passed on to this process's),
+		 *         oldest first
+		 */
+		default List<String> lastOutput() {
+			return List.of();
+		}
+
+		/**
 		 * @return how it is confined, for the start-up line ("not confined" when no sandbox was asked for)
 		 */
 		default String confinement() {

@@ -218,6 +218,8 @@ final class Posix {
 
 	static final MethodHandle READ = call("read", true, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
 
+	static final MethodHandle PIPE2 = call("pipe2", false, JAVA_INT, ADDRESS, JAVA_INT);
+
 	private static final MethodHandle STRERROR = LINKER.downcallHandle(LIBC.find("strerror").orElseThrow(),
 			FunctionDescriptor.of(ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(1024, JAVA_BYTE)), JAVA_INT));
 

@@ -1,6 +1,7 @@
 package io.github.imsg4j.core.internal.ffm;
 
 import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -17,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 
 import io.github.imsg4j.core.ChildExit;
 import io.github.imsg4j.core.ImsgSandbox;
+import io.github.imsg4j.core.internal.ChildOutput;
 import io.github.imsg4j.core.internal.SocketLayer;
 import io.github.imsg4j.core.internal.Spawner;
 import io.github.imsg4j.core.internal.Transport;
@@ -139,6 +141,22 @@ public final class PosixSpawner implements Spawner {
 			}
 			int parent = pair.getAtIndex(JAVA_INT, 0);
 			int child = pair.getAtIndex(JAVA_INT, 1);
+			// its standard output and error come through us (passed on as they come), so that a report of its
+			// death can quote what it last said
+			MemorySegment out = arena.allocate(JAVA_INT, 2);
+			MemorySegment err = arena.allocate(JAVA_INT, 2);
+			if ((int) Posix.PIPE2.invokeExact(state, out, Posix.O_CLOEXEC) != 0) {
+				int ignored = (int) Posix.CLOSE.invokeExact(state, parent);
+				ignored = (int) Posix.CLOSE.invokeExact(state, child);
+				throw new IOException("pipe2 failed: errno " + Posix.errno(state));
+			}
+			if ((int) Posix.PIPE2.invokeExact(state, err, Posix.O_CLOEXEC) != 0) {
+				closeAll(state, parent, child, out.getAtIndex(JAVA_INT, 0), out.getAtIndex(JAVA_INT, 1));
+				throw new IOException("pipe2 failed: errno " + Posix.errno(state));
+			}
+			int[] stdio = { out.getAtIndex(JAVA_INT, 1), err.getAtIndex(JAVA_INT, 1) };
+			int outRead = out.getAtIndex(JAVA_INT, 0);
+			int errRead = err.getAtIndex(JAVA_INT, 0);
 			boolean started = false;
 			try {
 				if (child == fd) {
@@ -148,8 +166,8 @@ public final class PosixSpawner implements Spawner {
 					child = moved;
 				}
 				String[] confinement = { "not confined" };
-				long pid = (sandbox == null) ? spawn(arena, command, environment, directory, child, fd)
-						: spawnConfined(sandbox, command, environment, directory, child, fd, confinement);
+				long pid = (sandbox == null) ? spawn(arena, command, environment, directory, child, fd, stdio)
+						: spawnConfined(sandbox, command, environment, directory, child, fd, stdio, confinement);
 				Transport end;
 				try {
 					end = SocketLayer.get().adopt(parent, receiveFds);
@@ -160,13 +178,16 @@ public final class PosixSpawner implements Spawner {
 					ignored = (int) WAITPID.invokeExact(state, (int) pid, arena.allocate(JAVA_INT), 0);
 					throw ex;
 				}
+				ChildOutput output = new ChildOutput();
+				output.pass(new FileInputStream(FfmSocketLayer.objectOf(outRead)), System.out, "imsg4j-child-" + pid + "-out");
+				output.pass(new FileInputStream(FfmSocketLayer.objectOf(errRead)), System.err, "imsg4j-child-" + pid + "-err");
 				started = true;
-				return new Child(pid, end, confinement[0]);
+				return new Child(pid, end, confinement[0], output);
 			}
 			finally {
-				int ignored = (int) Posix.CLOSE.invokeExact(state, child);
+				closeAll(state, child, stdio[0], stdio[1]);
 				if (!started) {
-					ignored = (int) Posix.CLOSE.invokeExact(state, parent);
+					closeAll(state, parent, outRead, errRead);
 				}
 			}
 		}
@@ -178,6 +199,12 @@ public final class PosixSpawner implements Spawner {
 		}
 	}
 
+	private static void closeAll(MemorySegment state, int... fds) throws Throwable {
+		for (int fd : fds) {
+			int ignored = (int) Posix.CLOSE.invokeExact(state, fd);
+		}
+	}
+
 	/**
 	 * Spawns the child from a thread of its own that first restricts itself with Landlock ({@link Landlock}): the
 	 * child inherits the domain before its first instruction, and the thread, which does nothing else, ends. The
@@ -185,7 +212,7 @@ public final class PosixSpawner implements Spawner {
 	 * sandbox is not required, the child starts unconfined and {@code confinement} says why.
 	 */
 	private static long spawnConfined(ImsgSandbox sandbox, List<String> command, Map<String, String> environment,
-			@Nullable Path directory, int child, int fd, String[] confinement) throws Throwable {
+			@Nullable Path directory, int child, int fd, int[] stdio, String[] confinement) throws Throwable {
 		long[] pid = { -1 };
 		Throwable[] failed = { null };
 		Thread spawner = new Thread(() -> {
@@ -201,7 +228,7 @@ public final class PosixSpawner implements Spawner {
 					}
 					granted = "not confined: " + ex.getMessage();
 				}
-				pid[0] = spawn(arena, command, environment, directory, child, fd);
+				pid[0] = spawn(arena, command, environment, directory, child, fd, stdio);
 				confinement[0] = granted;
 			}
 			catch (Throwable ex) {
@@ -217,7 +244,7 @@ public final class PosixSpawner implements Spawner {
 	}
 
 	private static long spawn(Arena arena, List<String> command, Map<String, String> environment,
-			@Nullable Path directory, int child, int fd) throws Throwable {
+			@Nullable Path directory, int child, int fd, int[] stdio) throws Throwable {
 		MemorySegment actions = arena.allocate(OPAQUE, 16);
 		MemorySegment attr = arena.allocate(OPAQUE, 16);
 		MemorySegment sigs = arena.allocate(OPAQUE, 16);
@@ -225,6 +252,9 @@ public final class PosixSpawner implements Spawner {
 		check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
 		try {
 			check("adddup2", (int) FA_DUP2.invokeExact(actions, child, fd));
+			// standard output and error into our pipes, before closefrom closes their numbers
+			check("adddup2", (int) FA_DUP2.invokeExact(actions, stdio[0], 1));
+			check("adddup2", (int) FA_DUP2.invokeExact(actions, stdio[1], 2));
 			// Nothing of this process's but the socket: every descriptor above it closed in the child.
 			check("addclosefrom_np", (int) FA_CLOSEFROM.invokeExact(actions, fd + 1));
 			for (int i = 3; i < fd; i++) {
@@ -289,10 +319,13 @@ public final class PosixSpawner implements Spawner {
 
 		private final String confinement;
 
-		Child(long pid, Transport parent, String confinement) {
+		private final ChildOutput output;
+
+		Child(long pid, Transport parent, String confinement, ChildOutput output) {
 			this.pid = pid;
 			this.parent = parent;
 			this.confinement = confinement;
+			this.output = output;
 			Thread reaper = new Thread(this::reap, "imsg4j-reaper-" + pid);
 			reaper.setDaemon(true);
 			reaper.start();
@@ -331,6 +364,14 @@ public final class PosixSpawner implements Spawner {
 		@Override
 		public String confinement() {
 			return this.confinement;
+		}
+
+		@Override
+		public List<String> lastOutput() {
+			if (this.exit().isDone()) {
+				this.output.awaitEnd(java.time.Duration.ofSeconds(1));
+			}
+			return this.output.lastLines();
 		}
 
 		@Override
