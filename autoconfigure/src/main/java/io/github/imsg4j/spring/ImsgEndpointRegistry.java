@@ -182,6 +182,11 @@ public class ImsgEndpointRegistry implements SmartLifecycle, SmartInitializingSi
 		}
 	}
 
+	/** The payload codecs every connection uses, for the template's typed replies. */
+	ImsgCodecs codecs() {
+		return this.wiring.codecs();
+	}
+
 	/**
 	 * @return the listening endpoints by name
 	 */

@@ -180,6 +180,34 @@ public class ImsgTemplate {
 	}
 
 	/**
+	 * {@link #sendAndReceive(String, int, Object, int, Duration)} with the reply's payload decoded as {@code as}: a
+	 * {@code String} (a C string, up to its NUL), {@code byte[]}, an {@code @ImsgStruct} record, or a type a codec
+	 * bean reads; the reply is closed (a descriptor that came with it too: use the {@link Imsg} form to take one).
+	 *
+	 * @param <T> the reply's Java type
+	 * @param client the client's or process's name
+	 * @param type the request type
+	 * @param payload the request payload, or {@code null}
+	 * @param replyType the awaited type
+	 * @param as what to decode the reply's payload as
+	 * @param timeout how long to wait for it
+	 * @return the decoded reply
+	 * @throws io.github.imsg4j.core.ImsgPayloadException when the payload does not fit {@code as}
+	 */
+	public <T> T sendAndReceive(String client, int type, @Nullable Object payload, int replyType, Class<T> as,
+			Duration timeout) {
+		try (Imsg reply = sendAndReceive(client, type, payload, replyType, timeout)) {
+			if (as == String.class) {
+				return as.cast(ImsgCodecs.decodeCString(reply.reader()));
+			}
+			if (as == byte[].class) {
+				return as.cast(reply.bytes());
+			}
+			return this.registry.codecs().decode(as, reply.reader());
+		}
+	}
+
+	/**
 	 * Sends a request on a session and waits for the next message of {@code replyType} on it.
 	 *
 	 * @param session the connection
