@@ -103,7 +103,7 @@ public final class RendezvousSpawner implements Spawner {
 		}
 	}
 
-	private static final class Child implements Spawned {
+	private static final class Child extends StartedChild {
 
 		private final Process process;
 
@@ -111,15 +111,10 @@ public final class RendezvousSpawner implements Spawner {
 
 		private final CompletableFuture<ChildExit> exit;
 
-		private final String confinement;
-
-		private final ChildOutput output;
-
 		Child(Process process, Transport socket, String confinement, ChildOutput output) {
+			super(confinement, output);
 			this.process = process;
 			this.socket = socket;
-			this.confinement = confinement;
-			this.output = output;
 			// The JDK reaps its own children; it reports death by signal N as status 128 + N, like a shell.
 			this.exit = process.onExit().thenApply((p) -> {
 				int v = p.exitValue();
@@ -132,18 +127,6 @@ public final class RendezvousSpawner implements Spawner {
 			return this.process.pid();
 		}
 
-		@Override
-		public String confinement() {
-			return this.confinement;
-		}
-
-		@Override
-		public List<String> lastOutput() {
-			if (this.exit().isDone()) {
-				this.output.awaitEnd(java.time.Duration.ofSeconds(1));
-			}
-			return this.output.lastLines();
-		}
 
 		@Override
 		public Transport transport() {

@@ -20,6 +20,7 @@ import io.github.imsg4j.core.ChildExit;
 import io.github.imsg4j.core.ImsgSandbox;
 import io.github.imsg4j.core.internal.ChildOutput;
 import io.github.imsg4j.core.internal.SocketLayer;
+import io.github.imsg4j.core.internal.StartedChild;
 import io.github.imsg4j.core.internal.Spawner;
 import io.github.imsg4j.core.internal.Transport;
 import org.jspecify.annotations.Nullable;
@@ -309,7 +310,7 @@ public final class PosixSpawner implements Spawner {
 		return array;
 	}
 
-	private static final class Child implements Spawned {
+	private static final class Child extends StartedChild {
 
 		private final long pid;
 
@@ -317,15 +318,10 @@ public final class PosixSpawner implements Spawner {
 
 		private final CompletableFuture<ChildExit> exit = new CompletableFuture<>();
 
-		private final String confinement;
-
-		private final ChildOutput output;
-
 		Child(long pid, Transport parent, String confinement, ChildOutput output) {
+			super(confinement, output);
 			this.pid = pid;
 			this.parent = parent;
-			this.confinement = confinement;
-			this.output = output;
 			Thread reaper = new Thread(this::reap, "imsg4j-reaper-" + pid);
 			reaper.setDaemon(true);
 			reaper.start();
@@ -361,18 +357,6 @@ public final class PosixSpawner implements Spawner {
 			return this.pid;
 		}
 
-		@Override
-		public String confinement() {
-			return this.confinement;
-		}
-
-		@Override
-		public List<String> lastOutput() {
-			if (this.exit().isDone()) {
-				this.output.awaitEnd(java.time.Duration.ofSeconds(1));
-			}
-			return this.output.lastLines();
-		}
 
 		@Override
 		public Transport transport() {
