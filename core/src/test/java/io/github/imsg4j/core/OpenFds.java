@@ -30,6 +30,8 @@ public final class OpenFds implements BeforeEachCallback, AfterEachCallback {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
+		// java.util.logging opens its handlers (the core tests' log file) on first use, and keeps them open.
+		java.util.logging.Logger.getLogger("").getHandlers();
 		// Start the shared event loops and load junixsocket before any baseline is taken.
 		try (ImsgChannel.Pair warm = ImsgChannel.pair(ChannelOptions.defaults().withFdPassing(true))) {
 			warm.first().compose(1, 0, 0, OutboundFd.openReadOnly(Path.of("/dev/null")));
