@@ -309,6 +309,12 @@ public final class ClientEndpoint {
 			return;
 		}
 		this.lastError = "connection lost";
+		if (!this.connector.reconnectable()) {
+			// a socket inherited once (a worker's to its parent): its end is the parent's stop, or the parent's loss,
+			// which the application handles (the demo's worker exits); nothing to retry, no warning to give
+			LOG.info(kind() + " lost its connection to " + target() + "; it cannot be made again");
+			return;
+		}
 		warnOrDebug(kind() + " lost its connection to " + target() + retryNote());
 		scheduleReconnect();
 	}
