@@ -78,16 +78,12 @@ public interface Spawner {
 		 * @return the last lines the child wrote to its standard output and error (passed on to this process's),
 		 *         oldest first
 		 */
-		default List<String> lastOutput() {
-			return List.of();
-		}
+		List<String> lastOutput();
 
 		/**
 		 * @return how it is confined, for the start-up line ("not confined" when no sandbox was asked for)
 		 */
-		default String confinement() {
-			return "not confined";
-		}
+		String confinement();
 
 		/**
 		 * Sends a signal (nothing once it has been reaped).
