@@ -56,12 +56,6 @@ final class ChannelSender {
 	/** The one write in flight; whoever {@link WriteQueue#nextWrite} handed it to uses it, without the lock. */
 	private final WriteQueue.Write write = new WriteQueue.Write();
 
-	/** {@link #write} is handed out and not completed: a thread may be about to call the socket. Under the lock. */
-	private boolean writing;
-
-	/** The socket's close, waiting for {@link #writing} to end ({@link #whenNoWriteInFlight}). Under the lock. */
-	private @Nullable Runnable closeAfterWrite;
-
 	/** Written under the lock, read anywhere. */
 	private volatile int state = OPEN;
 
@@ -92,6 +86,7 @@ final class ChannelSender {
 
 	/** On the loop, once the socket is registered. */
 	void registered(Poller.Registration registration) {
+		assert this.loop.confinedHere() : "loop-confined";
 		this.key = registration;
 	}
 
@@ -370,27 +365,6 @@ final class ChannelSender {
 		}
 	}
 
-	/**
-	 * On the loop, once the channel is marked closed: runs {@code close} (which closes the socket) now, or, when a
-	 * thread other than the loop holds a write it has not completed, on the loop once that write completes. A
-	 * sending thread may be between taking its write and its {@code sendmsg}; closing the number under it could
-	 * let the {@code sendmsg} reach whatever socket or file reuses the number, another connection's peer included.
-	 * No new write starts after the mark, and a started one does not block ({@code MSG_DONTWAIT}).
-	 */
-	void whenNoWriteInFlight(Runnable close) {
-		this.lock.lock();
-		try {
-			if (this.writing) {
-				this.closeAfterWrite = close;
-				return;
-			}
-		}
-		finally {
-			this.lock.unlock();
-		}
-		close.run();
-	}
-
 	/** See {@link ImsgChannel#flush(Duration)}. */
 	boolean flush(Duration timeout) {
 		flush();
@@ -435,7 +409,6 @@ final class ChannelSender {
 				if (this.state == CLOSED || !this.queue.nextWrite(write)) {
 					return true;
 				}
-				this.writing = true;
 			}
 			finally {
 				this.lock.unlock();
@@ -446,11 +419,10 @@ final class ChannelSender {
 				n = this.transport.write(write.buffers(), write.count(), write.fd());
 			}
 			catch (IOException | RuntimeException ex) {
-				// A runtime failure too: the write must complete below, or the socket's close would wait for it.
+				// A runtime failure too: the write must complete below, or the queue would keep it in flight.
 				n = -1;
 				failure = ex;
 			}
-			Runnable close;
 			this.lock.lock();
 			try {
 				this.queue.completeWrite(write, n);
@@ -458,15 +430,9 @@ final class ChannelSender {
 				if (roomToSignal()) {
 					this.drained.signalAll();
 				}
-				this.writing = false;
-				close = this.closeAfterWrite;
-				this.closeAfterWrite = null;
 			}
 			finally {
 				this.lock.unlock();
-			}
-			if (close != null) {
-				this.loop.execute(close); // the socket is closed on the loop, now that no write can use its number
 			}
 			if (failure != null) {
 				this.channel.fail(new ImsgIoException(this.channel.name() + ": write failed: " + failure.getMessage(),
@@ -502,6 +468,7 @@ final class ChannelSender {
 
 	/** On the loop: writes what the socket takes, waits for room for the rest, or closes once empty if asked to. */
 	void flushFromLoop() {
+		assert this.loop.confinedHere() : "loop-confined";
 		this.flushScheduled.set(false);
 		boolean done = writeQueued();
 		if (done && this.closeWhenEmpty && this.state != CLOSED && queuedBytes() == 0) {
@@ -512,6 +479,7 @@ final class ChannelSender {
 	}
 
 	private void setWriteInterest(boolean on) {
+		assert this.loop.confinedHere() : "loop-confined";
 		Poller.Registration k = this.key;
 		if (k == null || !k.isValid()) {
 			return;

@@ -38,7 +38,7 @@ import org.jspecify.annotations.Nullable;
  * channel only.
  *
  * <p>This class is the public face; the work is done by a {@link ChannelSender} (the write queue and its lock,
- * any thread) and a {@link ChannelReader} (loop-confined), with {@link ChannelInbox} and {@link ReceivedFds}
+ * any thread) and a {@link ChannelReader} (the loop's or the caller's thread), with {@link ChannelInbox} and {@link ReceivedFds}
  * for what waits to be taken.
  */
 public final class ImsgChannel implements AutoCloseable {
@@ -122,7 +122,7 @@ public final class ImsgChannel implements AutoCloseable {
 		this.warnings = options.effectiveLogLimiter().connection();
 		this.listener = listener;
 		this.inbox = (listener == null) ? new ChannelInbox(this, this.budget) : null;
-		this.reader = new ChannelReader(this, transport, this.loop, options, this.budget, this.warnings, listener,
+		this.reader = ChannelReader.of(this, transport, this.loop, options, this.budget, this.warnings, listener,
 				this.inbox);
 		this.sender = new ChannelSender(this, transport, this.loop, options, this.budget, !this.reader.loopReads());
 	}
@@ -539,12 +539,13 @@ public final class ImsgChannel implements AutoCloseable {
 		if (in == null) {
 			throw new IllegalStateException(name() + " delivers to a listener; receive() is for channels without one");
 		}
-		if (!this.reader.loopReads()) {
-			return this.reader.receiveReading(in, timeout.toNanos());
+		ChannelReader r = this.reader;
+		if (r instanceof CallerReader caller) {
+			return caller.receive(timeout.toNanos());
 		}
 		Imsg message = in.take(timeout.toNanos());
 		if (message != null) {
-			this.reader.taken(in.size());
+			((LoopReader) r).taken(in.size());
 		}
 		return message;
 	}
@@ -552,6 +553,7 @@ public final class ImsgChannel implements AutoCloseable {
 	// ---------------------------------------------------------------- event loop side
 
 	private void register() {
+		assert this.loop.confinedHere() : "loop-confined";
 		if (this.sender.isClosed()) {
 			return;
 		}
@@ -577,9 +579,10 @@ public final class ImsgChannel implements AutoCloseable {
 	}
 
 	private void onReady(int ready) {
+		assert this.loop.confinedHere() : "loop-confined";
 		try {
-			if ((ready & Poller.READ) != 0) {
-				this.reader.readAvailable(false);
+			if ((ready & Poller.READ) != 0 && this.reader instanceof LoopReader r) {
+				r.readAvailable(false);
 			}
 			Poller.Registration k = this.key;
 			if ((ready & Poller.WRITE) != 0 && k != null && k.isValid()) {
@@ -594,12 +597,13 @@ public final class ImsgChannel implements AutoCloseable {
 	}
 
 	private void onInvalid() {
+		assert this.loop.confinedHere() : "loop-confined";
 		// The peer hung up and the poller dropped our registration: everything the peer sent is in the socket now.
-		if (!this.reader.loopReads()) {
+		if (!(this.reader instanceof LoopReader r)) {
 			return; // receive() reads it all and then the end of stream, as it would without the hang-up
 		}
 		if (!isClosed()) {
-			this.reader.readAvailable(true);
+			r.readAvailable(true);
 		}
 		if (!isClosed()) {
 			peerClosed();
@@ -824,25 +828,20 @@ public final class ImsgChannel implements AutoCloseable {
 			}
 			return;
 		}
-		// The socket is closed on the loop thread, which alone reads it: no read can race with the close, and no
-		// write either (one a sending thread took before the mark completes first). The close future completes
-		// only then, so that whoever waits for it knows the descriptors are gone.
+		// On the loop: the registration goes first (epoll_ctl names the number, which must still be this socket's),
+		// then what the reader holds, then the socket, whose number the transport gives back once no read or write
+		// in progress on another thread still uses it. The close future completes only then, so that whoever
+		// waits for it knows the descriptors are gone.
 		this.loop.execute(() -> {
 			Poller.Registration k = this.key;
 			if (k != null) {
 				k.cancel();
 			}
-			this.sender.whenNoWriteInFlight(() -> this.reader.closeSocketWhenIdle(() -> {
-				this.reader.beforeSocketCloses();
-				closeQuietly(this.transport);
-				this.reader.afterSocketClosed();
-				if (cause == null) {
-					this.closeFuture.complete(null);
-				}
-				else {
-					this.closeFuture.completeExceptionally(cause);
-				}
-			}));
+			this.reader.stop();
+			this.transport.close();
+			// Whoever ended the last use may be a sending thread inside its write: dependents run on the loop.
+			CompletableFuture.allOf(this.transport.released(), this.reader.stopped)
+					.whenComplete((v, ex) -> this.loop.execute(() -> completeClose(cause)));
 		});
 		if (in != null) {
 			if (local) {
@@ -858,6 +857,16 @@ public final class ImsgChannel implements AutoCloseable {
 			catch (RuntimeException ex) {
 				SafeLog.log(LOG, System.Logger.Level.WARNING, () -> name() + ": listener onClose failed", ex);
 			}
+		}
+	}
+
+	/** On the loop (or any thread once it stopped): the socket's number and the reader's leftovers are gone. */
+	private void completeClose(@Nullable Throwable cause) {
+		if (cause == null) {
+			this.closeFuture.complete(null);
+		}
+		else {
+			this.closeFuture.completeExceptionally(cause);
 		}
 	}
 

@@ -108,6 +108,16 @@ public final class EventLoop implements Executor {
 	}
 
 	/**
+	 * For assertions on loop-confined state: whether the caller may touch it, being the loop thread, or any thread
+	 * once the loop stopped (when {@link #execute} runs tasks on their callers).
+	 *
+	 * @return {@code true} on the loop thread or after {@link #shutdown()}
+	 */
+	public boolean confinedHere() {
+		return inLoop() || !this.running;
+	}
+
+	/**
 	 * Runs a task on the loop thread, soon. After the loop stopped, runs it on the caller's thread so that
 	 * clean-up tasks are never lost.
 	 */

@@ -37,6 +37,13 @@ final class JunixTransport implements Transport {
 	private final @Nullable FileDescriptor castFrom;
 
 	/**
+	 * When the channel's descriptor goes back to the kernel: junixsocket reads the number out of its
+	 * {@code FileDescriptor} for every call, so a close under another thread's write could send that write to
+	 * whatever reuses the number.
+	 */
+	private final DescriptorLifetime lifetime = new DescriptorLifetime(this::release);
+
+	/**
 	 * Wraps a connected channel, reads its peer's credentials, and makes it non-blocking.
 	 *
 	 * @param channel a connected channel, owned by this transport from now on
@@ -91,18 +98,33 @@ final class JunixTransport implements Transport {
 
 	@Override
 	public int read(ByteBuffer dst) throws IOException {
-		return this.channel.read(dst);
+		this.lifetime.begin();
+		try {
+			return this.channel.read(dst);
+		}
+		finally {
+			this.lifetime.end();
+		}
 	}
 
 	@Override
 	public HeldFd[] takeReceivedFds() {
 		FileDescriptor[] received;
 		try {
+			this.lifetime.begin();
+		}
+		catch (java.nio.channels.ClosedChannelException ex) {
+			return NONE; // closing: the socket closes them
+		}
+		try {
 			received = this.channel.getReceivedFileDescriptors();
 		}
 		catch (IOException ex) {
 			// Left with the socket, which closes them when it closes.
 			return NONE;
+		}
+		finally {
+			this.lifetime.end();
 		}
 		if (received == null || received.length == 0) {
 			return NONE;
@@ -140,17 +162,23 @@ final class JunixTransport implements Transport {
 	@Override
 	public long write(ByteBuffer[] srcs, int count, @Nullable OutgoingFd fd) throws IOException {
 		ByteBuffer src = srcs[0];
-		if (fd != null) {
-			this.channel.setOutboundFileDescriptors(fd.object());
-		}
+		this.lifetime.begin();
 		try {
-			return this.channel.write(src);
+			if (fd != null) {
+				this.channel.setOutboundFileDescriptors(fd.object());
+			}
+			try {
+				return this.channel.write(src);
+			}
+			finally {
+				if (fd != null) {
+					// junixsocket clears them before sendmsg; clear again in case the write never reached it.
+					this.channel.setOutboundFileDescriptors(NO_OUTBOUND);
+				}
+			}
 		}
 		finally {
-			if (fd != null) {
-				// junixsocket clears them before sendmsg; clear again in case the write never reached it.
-				this.channel.setOutboundFileDescriptors(NO_OUTBOUND);
-			}
+			this.lifetime.end();
 		}
 	}
 
@@ -163,10 +191,25 @@ final class JunixTransport implements Transport {
 		return this.channel;
 	}
 
+	/** No thread blocks in junixsocket's calls here (no caller reads): nothing to wake before the release. */
 	@Override
-	public void close() throws IOException {
+	public void close() {
+		this.lifetime.close(() -> {
+		});
+	}
+
+	@Override
+	public java.util.concurrent.CompletableFuture<Void> released() {
+		return this.lifetime.released();
+	}
+
+	/** Once no call is in progress after {@link #close()}. */
+	private void release() {
 		try {
 			this.channel.close();
+		}
+		catch (IOException ex) {
+			// the descriptor is gone either way (close(2) frees the number even when it reports an error)
 		}
 		finally {
 			if (this.castFrom != null) {

@@ -9,8 +9,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The little the core needs of a connected UNIX stream socket, so that the socket library stays behind its
- * {@link SocketLayer}. All calls are non-blocking; the transport is registered with an event loop of the same
- * layer.
+ * {@link SocketLayer}. All calls are non-blocking but {@link #awaitReadable}; the transport is registered with an
+ * event loop of the same layer.
+ *
+ * <p>The transport owns the socket's descriptor number and its lifetime ({@link DescriptorLifetime}): every call
+ * on the number takes a use of it, {@link #close()} may be called from any thread at any time, and the number
+ * goes back to the kernel only once the last call in progress has returned ({@link #released()}). A call that
+ * begins after {@link #close()} throws {@link java.nio.channels.ClosedChannelException} and touches nothing.
  */
 public interface Transport extends Closeable {
 
@@ -29,7 +34,8 @@ public interface Transport extends Closeable {
 	 * provided the caller {@linkplain HeldFd#untieFromSocket() unties} those {@linkplain HeldFd#tiedToSocket()
 	 * tied to it} first.
 	 *
-	 * @return the descriptors in arrival order; empty when none came
+	 * @return the descriptors in arrival order; empty when none came, or once the transport is closing (it
+	 *         closes those itself)
 	 */
 	HeldFd[] takeReceivedFds();
 
@@ -57,7 +63,7 @@ public interface Transport extends Closeable {
 	 * Whether a thread other than the event loop may read this transport, waiting with {@link #awaitReadable}:
 	 * what {@code ChannelOptions.callerReads} needs.
 	 *
-	 * @return {@code true} where {@link #awaitReadable} and {@link #shutdownInput} work
+	 * @return {@code true} where {@link #awaitReadable} works, and {@link #close()} wakes a thread waiting in it
 	 */
 	default boolean supportsCallerReads() {
 		return false;
@@ -75,9 +81,15 @@ public interface Transport extends Closeable {
 	}
 
 	/**
-	 * Shuts the read side down ({@code shutdown(SHUT_RD)}), which wakes a thread in {@link #awaitReadable}: the
-	 * socket is about to close, and it must not be closed under that thread.
+	 * Marks the socket closing, from any thread: no call begins after it, a thread in {@link #awaitReadable} is
+	 * woken, and the number is released once no call is in progress. Idempotent; never throws.
 	 */
-	default void shutdownInput() {
-	}
+	@Override
+	void close();
+
+	/**
+	 * @return completes once the descriptor number (and every received descriptor not taken) went back to the
+	 *         kernel
+	 */
+	java.util.concurrent.CompletableFuture<Void> released();
 }

@@ -10,6 +10,7 @@ import java.util.List;
 
 import io.github.imsg4j.core.Fds;
 import io.github.imsg4j.core.PeerCredentials;
+import io.github.imsg4j.core.internal.DescriptorLifetime;
 import io.github.imsg4j.core.internal.HeldFd;
 import io.github.imsg4j.core.internal.OutgoingFd;
 import io.github.imsg4j.core.internal.Transport;
@@ -42,12 +43,16 @@ final class FfmTransport implements Transport {
 	/** The object the descriptor was adopted through, closed through it in the end; {@code null} when it is ours. */
 	private final @Nullable FileDescriptor adoptedFrom;
 
-	/** Descriptors of the last read, not yet taken. Loop thread only. */
+	/**
+	 * Descriptors of the last read, not yet taken. The reading thread's, under a use of {@link #lifetime}; the
+	 * release closes those left, after the last use (whose end publishes them).
+	 */
 	private int[] received = new int[4];
 
 	private int receivedCount;
 
-	private volatile boolean closed;
+	/** When {@link #fd} goes back to the kernel: never under a {@code recvmsg}, {@code sendmsg} or {@code poll}. */
+	private final DescriptorLifetime lifetime = new DescriptorLifetime(this::release);
 
 	FfmTransport(int fd, boolean receiveFds, @Nullable FileDescriptor adoptedFrom) throws IOException {
 		this.fd = fd;
@@ -67,6 +72,16 @@ final class FfmTransport implements Transport {
 
 	@Override
 	public boolean awaitReadable(long nanos) throws IOException {
+		this.lifetime.begin();
+		try {
+			return poll(nanos);
+		}
+		finally {
+			this.lifetime.end();
+		}
+	}
+
+	private boolean poll(long nanos) throws IOException {
 		Scratch s = Scratch.get();
 		MemorySegment pollfd = s.small;
 		pollfd.set(JAVA_INT, 0, this.fd);
@@ -91,8 +106,8 @@ final class FfmTransport implements Transport {
 		return rc > 0;
 	}
 
-	@Override
-	public void shutdownInput() {
+	/** Wakes a thread in {@link #poll}: called by {@link #close()} under a use, so the number is still ours. */
+	private void shutdownInput() {
 		Scratch s = Scratch.get();
 		try {
 			int ignored = (int) Posix.SHUTDOWN.invokeExact(s.state, this.fd, Posix.SHUT_RD);
@@ -104,6 +119,16 @@ final class FfmTransport implements Transport {
 
 	@Override
 	public int read(ByteBuffer dst) throws IOException {
+		this.lifetime.begin();
+		try {
+			return receive(dst);
+		}
+		finally {
+			this.lifetime.end();
+		}
+	}
+
+	private int receive(ByteBuffer dst) throws IOException {
 		int remaining = dst.remaining();
 		if (remaining == 0) {
 			return 0;
@@ -183,20 +208,41 @@ final class FfmTransport implements Transport {
 
 	@Override
 	public HeldFd[] takeReceivedFds() {
-		int count = this.receivedCount;
-		if (count == 0) {
-			return NONE;
+		try {
+			this.lifetime.begin();
 		}
-		this.receivedCount = 0;
-		HeldFd[] out = new HeldFd[count];
-		for (int i = 0; i < count; i++) {
-			out[i] = new NumberFd(this.received[i]);
+		catch (java.nio.channels.ClosedChannelException ex) {
+			return NONE; // closing: the release closes them
 		}
-		return out;
+		try {
+			int count = this.receivedCount;
+			if (count == 0) {
+				return NONE;
+			}
+			this.receivedCount = 0;
+			HeldFd[] out = new HeldFd[count];
+			for (int i = 0; i < count; i++) {
+				out[i] = new NumberFd(this.received[i]);
+			}
+			return out;
+		}
+		finally {
+			this.lifetime.end();
+		}
 	}
 
 	@Override
 	public long write(ByteBuffer[] srcs, int buffers, @Nullable OutgoingFd fd) throws IOException {
+		this.lifetime.begin();
+		try {
+			return send(srcs, buffers, fd);
+		}
+		finally {
+			this.lifetime.end();
+		}
+	}
+
+	private long send(ByteBuffer[] srcs, int buffers, @Nullable OutgoingFd fd) throws IOException {
 		Scratch s = Scratch.get();
 		int count = Math.min(buffers, WriteQueue.MAX_GATHER); // the scratch iovec array's size; the rest goes next time
 		int iovs = gather(s, srcs, count);
@@ -286,11 +332,17 @@ final class FfmTransport implements Transport {
 	}
 
 	@Override
-	public void close() throws IOException {
-		if (this.closed) {
-			return;
-		}
-		this.closed = true;
+	public void close() {
+		this.lifetime.close(this::shutdownInput);
+	}
+
+	@Override
+	public java.util.concurrent.CompletableFuture<Void> released() {
+		return this.lifetime.released();
+	}
+
+	/** Once no call is in progress after {@link #close()}: the number and the descriptors nobody took. */
+	private void release() {
 		closeReceived();
 		if (this.adoptedFrom != null) {
 			Fds.closeQuietly(this.adoptedFrom);
