@@ -18,8 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.stereotype.Component;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,7 +29,7 @@ import static org.awaitility.Awaitility.await;
  * reply instead; a {@code FileDescriptor} parameter on an endpoint without {@code fd-passing} is warned about at
  * start-up, naming the property.
  */
-@ExtendWith({ OutputCaptureExtension.class, OpenFds.class })
+@ExtendWith({ CapturedLogs.class, OpenFds.class })
 class HandlerErrorsTest {
 
 	static final Duration WAIT = Duration.ofSeconds(10);
@@ -90,7 +88,7 @@ class HandlerErrorsTest {
 	}
 
 	@Test
-	void aHandlerWhoseTemplateCallFailedIsReportedAsThatAndTheCallerIsToldSo(CapturedOutput output) {
+	void aHandlerWhoseTemplateCallFailedIsReportedAsThatAndTheCallerIsToldSo(CapturedLogs output) {
 		Path sock = this.dir.resolve("e.sock");
 		runner(sock).run((context) -> {
 			assertThat(context).hasNotFailed();
@@ -122,7 +120,7 @@ class HandlerErrorsTest {
 	}
 
 	@Test
-	void aDescriptorParameterOnAnEndpointWithoutFdPassingIsWarnedAboutAtStartUp(CapturedOutput output) {
+	void aDescriptorParameterOnAnEndpointWithoutFdPassingIsWarnedAboutAtStartUp(CapturedLogs output) {
 		runner(this.dir.resolve("e.sock")).run((context) -> {
 			assertThat(context).hasNotFailed();
 			assertThat(output.getAll()).contains("takesADescriptor")

@@ -126,9 +126,9 @@ class ImsgAutoConfigurationTest {
 	}
 
 	@Test
-	@org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+	@org.junit.jupiter.api.extension.ExtendWith(io.github.imsg4j.spring.CapturedLogs.class)
 	void aClientReconnectingIsReportedWithoutTurningTheApplicationDownAndWarnsOnce(
-			org.springframework.boot.test.system.CapturedOutput output) {
+			io.github.imsg4j.spring.CapturedLogs output) {
 		Path absent = this.dir.resolve("absent.sock");
 		this.runner.withPropertyValues("imsg.clients.helper.path=" + absent, "imsg.clients.helper.reconnect.initial-backoff=5ms",
 				"imsg.clients.helper.reconnect.max-backoff=5ms", "imsg.endpoints.up.path=" + this.dir.resolve("up.sock"))

@@ -17,6 +17,7 @@ import io.github.imsg4j.core.ImsgBudget;
 import io.github.imsg4j.core.ImsgChannel;
 import io.github.imsg4j.core.ImsgException;
 import io.github.imsg4j.core.OpenFds;
+import io.github.imsg4j.spring.CapturedLogs;
 import io.github.imsg4j.spring.ImsgHandler;
 import io.github.imsg4j.spring.autoconfigure.ImsgAutoConfiguration;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -39,7 +39,7 @@ import static org.awaitility.Awaitility.await;
  * be the one closed, never the asker. Before, messages waiting for handlers were reserved where eviction could not
  * see them and the asker was closed: about 1.5% of the rounds ended without replies.
  */
-@ExtendWith({ OpenFds.class, OutputCaptureExtension.class })
+@ExtendWith({ OpenFds.class, CapturedLogs.class })
 class BudgetEvictionTest {
 
 	static final Duration WAIT = Duration.ofSeconds(10);

@@ -31,8 +31,7 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
+import io.github.imsg4j.spring.CapturedLogs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * rejected as imsg does; a well-behaved client on another connection completes its exchange meanwhile; the
  * process's descriptor count back to where it was. docs/reliability.md lists each case and its outcome.
  */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith(CapturedLogs.class)
 class HostilePeerTest {
 
 	static final Duration WAIT = Duration.ofSeconds(10);
@@ -204,7 +203,7 @@ class HostilePeerTest {
 
 	@ParameterizedTest(name = "{0}")
 	@MethodSource("cases")
-	void badInputHarmsOnlyItsOwnConnection(Case c, CapturedOutput output) {
+	void badInputHarmsOnlyItsOwnConnection(Case c, CapturedLogs output) {
 		runner().run((context) -> {
 			assertThat(context).hasNotFailed();
 			int before = OpenFds.count();

@@ -17,8 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
+import io.github.imsg4j.spring.CapturedLogs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -29,18 +28,18 @@ import static org.awaitility.Awaitility.await;
  * a WARN per refusal, 5,000 lines in 0.7 s; and a WARN with a stack trace per failed reply, 30 MB of log from
  * 320 KB sent).
  */
-@ExtendWith({ OutputCaptureExtension.class, OpenFds.class })
+@ExtendWith({ CapturedLogs.class, OpenFds.class })
 class LogFloodTest {
 
 	@TempDir
 	Path dir;
 
-	private static long count(CapturedOutput output, String text) {
+	private static long count(CapturedLogs output, String text) {
 		return output.getAll().lines().filter((l) -> l.contains(text)).count();
 	}
 
 	@Test
-	void refusedConnectionsAreLoggedAFewTimesAndCounted(CapturedOutput output) {
+	void refusedConnectionsAreLoggedAFewTimesAndCounted(CapturedLogs output) {
 		Path sock = this.dir.resolve("refuse.sock");
 		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ImsgAutoConfiguration.class))
 			.withBean(ImsgPeerAuthorizer.class, () -> (endpoint, peer) -> ImsgPeerAuthorizer.Decision.DENY)
@@ -62,7 +61,7 @@ class LogFloodTest {
 	}
 
 	@Test
-	void repliesToAPeerThatHungUpAreLoggedAFewTimesWithoutStackTraces(CapturedOutput output) {
+	void repliesToAPeerThatHungUpAreLoggedAFewTimesWithoutStackTraces(CapturedLogs output) {
 		Path sock = this.dir.resolve("hangup.sock");
 		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ImsgAutoConfiguration.class))
 			.withBean(SlowReaderTest.Big.class)

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
+import io.github.imsg4j.spring.CapturedLogs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -29,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * limit plus one message per connection, and other connections are served throughout, even when the slow peers
  * outnumber the handler threads. Every test checks the descriptor count of the process.
  */
-@ExtendWith({ OutputCaptureExtension.class, io.github.imsg4j.core.OpenFds.class })
+@ExtendWith({ CapturedLogs.class, io.github.imsg4j.core.OpenFds.class })
 class SlowReaderTest {
 
 	static final Duration WAIT = Duration.ofSeconds(10);
@@ -54,7 +53,7 @@ class SlowReaderTest {
 	}
 
 	@Test
-	void aReaderThatNeverReadsIsClosedOnceItsQueueIsFull(CapturedOutput output) {
+	void aReaderThatNeverReadsIsClosedOnceItsQueueIsFull(CapturedLogs output) {
 		Path sock = this.dir.resolve("slow.sock");
 		runner(sock).run((context) -> {
 			try (ImsgChannel slow = ImsgChannel.connect(sock, ChannelOptions.defaults().withReceiveQueueCapacity(1))) {
@@ -71,7 +70,7 @@ class SlowReaderTest {
 	}
 
 	@Test
-	void slowPeersOutnumberingTheHandlerThreadsDoNotStopOthersBeingServed(CapturedOutput output) {
+	void slowPeersOutnumberingTheHandlerThreadsDoNotStopOthersBeingServed(CapturedLogs output) {
 		Path sock = this.dir.resolve("many.sock");
 		// Two handler threads, six peers that never read, the default 30 s send-timeout: before, each reply to a
 		// slow peer held a handler thread for 30 s, and the well-behaved client below waited behind them.

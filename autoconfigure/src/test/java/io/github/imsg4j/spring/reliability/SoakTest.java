@@ -115,7 +115,7 @@ class SoakTest {
 							t.start();
 						}));
 			}
-			CompletableFuture.allOf(clients.toArray(new CompletableFuture[0])).get(seconds + 60, TimeUnit.SECONDS);
+			CompletableFuture.allOf(clients.toArray(new CompletableFuture<?>[0])).get(seconds + 60, TimeUnit.SECONDS);
 
 			// Every reply a client saw is a message the server handled; nothing was handled twice or lost.
 			await().atMost(WAIT).until(() -> counting.handled.get() == acknowledged.get());
