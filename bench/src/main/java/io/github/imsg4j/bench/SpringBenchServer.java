@@ -3,7 +3,6 @@ package io.github.imsg4j.bench;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
-import sun.misc.Signal;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.WebApplicationType;
@@ -49,8 +48,7 @@ public class SpringBenchServer {
 		}
 		// As the bench protocol asks: SIGTERM/SIGINT remove the socket (closing the context does) and exit 0.
 		CountDownLatch signalled = new CountDownLatch(1);
-		Signal.handle(new Signal("TERM"), (sig) -> signalled.countDown());
-		Signal.handle(new Signal("INT"), (sig) -> signalled.countDown());
+		io.github.imsg4j.core.StopSignals.onStop(signalled::countDown);
 		ConfigurableApplicationContext context = start(Path.of(path), wire, inline);
 		System.out.println("listening path=" + path);
 		System.out.flush();

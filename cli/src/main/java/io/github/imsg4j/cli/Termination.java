@@ -2,7 +2,7 @@ package io.github.imsg4j.cli;
 
 import java.util.concurrent.CountDownLatch;
 
-import sun.misc.Signal;
+import io.github.imsg4j.core.StopSignals;
 
 /**
  * Waits for SIGTERM or SIGINT, so that long-running subcommands can clean up (remove their socket) and exit 0
@@ -13,8 +13,7 @@ final class Termination {
 	private final CountDownLatch signalled = new CountDownLatch(1);
 
 	Termination() {
-		Signal.handle(new Signal("TERM"), (s) -> this.signalled.countDown());
-		Signal.handle(new Signal("INT"), (s) -> this.signalled.countDown());
+		StopSignals.onStop(this.signalled::countDown);
 	}
 
 	void await() throws InterruptedException {

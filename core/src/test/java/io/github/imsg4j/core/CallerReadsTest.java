@@ -213,11 +213,6 @@ class CallerReadsTest {
 			.hasMessageContaining("callerReads is for channels without a listener");
 	}
 
-	/**
-	 * Waits until {@code t} is in {@code poll(2)} (system call 7 on x86-64, read from {@code /proc}), so that the
-	 * test closes under a blocked reader rather than before it reads; elsewhere until it merely runs, and on
-	 * junixsocket until it waits for the loop.
-	 */
 	/** The numbers of poll(2) and ppoll(2) on this machine's architecture, as {@code /proc/PID/task/TID/syscall} shows them. */
 	private static List<String> pollSyscalls() {
 		return switch (System.getProperty("os.arch")) {

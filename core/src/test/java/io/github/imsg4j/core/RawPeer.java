@@ -51,7 +51,6 @@ final class RawPeer implements AutoCloseable {
 		}
 	}
 
-	/** A header in host order, as the given wire format encodes it, followed by the payload. */
 	/**
 	 * A message as OpenBSD's imsg lays it out, written here field by field from its {@code struct imsg_hdr}
 	 * (../shared/cpeer/{classic,current}/imsg.h), not with the production encoder: a bug shared by our encoder

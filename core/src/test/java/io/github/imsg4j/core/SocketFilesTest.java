@@ -180,7 +180,6 @@ class SocketFilesTest {
 		return d;
 	}
 
-	/** A socket file whose server has closed: connecting to it is refused. */
 	/** A socket file nobody listens on any more, as a server that died leaves it. */
 	static Path deadSocket(Path p) throws IOException {
 		try (io.github.imsg4j.core.internal.ListeningSocket s = io.github.imsg4j.core.internal.SocketLayer.get()

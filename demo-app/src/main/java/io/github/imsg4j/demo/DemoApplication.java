@@ -27,32 +27,6 @@ public class DemoApplication {
 	 * failed build.
 	 */
 	private static void stopCleanlyOnSignals() {
-		// sun.misc.Signal (module jdk.unsupported) through reflection: used directly, javac warns on every build
-		try {
-			Class<?> signal = Class.forName("sun.misc.Signal");
-			Class<?> handler = Class.forName("sun.misc.SignalHandler");
-			Object exitZero = java.lang.reflect.Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] { handler },
-					(proxy, method, args) -> switch (method.getName()) {
-						case "hashCode" -> System.identityHashCode(proxy);
-						case "equals" -> proxy == args[0];
-						case "toString" -> "exit 0";
-						default -> {
-							new Thread(() -> System.exit(0), "demo-stop").start(); // handle(Signal)
-							yield null;
-						}
-					});
-			for (String name : new String[] { "TERM", "INT" }) {
-				try {
-					signal.getMethod("handle", signal, handler)
-						.invoke(null, signal.getConstructor(String.class).newInstance(name), exitZero);
-				}
-				catch (java.lang.reflect.InvocationTargetException ex) {
-					// the JVM keeps this signal for itself (-Xrs): its own handling stands
-				}
-			}
-		}
-		catch (ReflectiveOperationException | RuntimeException ex) {
-			// no sun.misc.Signal in this JDK: the JVM's own handling (exit 143 or 130) stands
-		}
+		io.github.imsg4j.core.StopSignals.onStop(() -> System.exit(0));
 	}
 }
