@@ -114,7 +114,7 @@ final class ImsgDispatcher {
 		}
 		try {
 			if (result instanceof ImsgReply r) {
-				session.send(r.type(), (r.peerId() != null) ? r.peerId() : request.peerId(), r.payload(), r.fd());
+				session.reply(r.type(), (r.peerId() != null) ? r.peerId() : request.peerId(), r.payload(), r.fd());
 				return null;
 			}
 			Integer replyType = handler.replyType();
@@ -122,7 +122,7 @@ final class ImsgDispatcher {
 				return new IllegalStateException(handler + " returned a " + result.getClass().getSimpleName()
 						+ " but declares no replyType");
 			}
-			session.send(replyType, request.peerId(), result, null);
+			session.reply(replyType, request.peerId(), result, null);
 			return null;
 		}
 		catch (io.github.imsg4j.core.ImsgException ex) {

@@ -141,9 +141,10 @@ public final class ImsgSession {
 	}
 
 	/**
-	 * Sends a message. From an application thread to an {@code imsg.clients} connection it waits for room in the
-	 * write queue up to the configured send timeout; anywhere else (endpoint connections, handler threads, the
-	 * event loop) a full queue closes this connection instead, since its peer does not read.
+	 * Sends a message. On an {@code imsg.clients} (or process) connection it waits for room in the write queue up
+	 * to the configured send timeout, from any thread but the event loop: the daemon at the other end is one this
+	 * application chose to talk to. On an endpoint connection a full queue closes this connection instead, since
+	 * its peer does not read; so does a handler's reply on any connection (see {@link #reply}).
 	 *
 	 * @param type the message type
 	 * @param peerid the header's peer id
@@ -153,10 +154,22 @@ public final class ImsgSession {
 	 *         ({@link ImsgLimitException} when that closed the connection), or the connection is closed
 	 */
 	public void send(int type, int peerid, @Nullable Object payload, @Nullable OutboundFd fd) {
+		send(type, peerid, payload, fd, this.waitsForRoom);
+	}
+
+	/**
+	 * What a handler returned, sent without waiting: a reply to a peer that does not read what it asked for closes
+	 * that peer's connection rather than hold a handler thread.
+	 */
+	void reply(int type, int peerid, @Nullable Object payload, @Nullable OutboundFd fd) {
+		send(type, peerid, payload, fd, false);
+	}
+
+	private void send(int type, int peerid, @Nullable Object payload, @Nullable OutboundFd fd, boolean mayWait) {
 		ByteBuffer bytes;
 		try {
 			bytes = this.codecs.encode(payload, this.channel.maxMessageSize() - WireFormat.HEADER_SIZE);
-			if (this.waitsForRoom && !SessionWorkQueue.onHandlerThread()) {
+			if (mayWait) {
 				this.channel.compose(type, peerid, 0, fd, bytes);
 			}
 			else if (!this.channel.tryCompose(type, peerid, 0, fd, bytes)) {

@@ -31,9 +31,6 @@ final class SessionWorkQueue {
 
 	static final int RESUME_AT = 256;
 
-	/** Set while a thread runs handler tasks: sends from it never wait ({@link ImsgSession#send}). */
-	private static final ThreadLocal<Boolean> ON_HANDLER_THREAD = new ThreadLocal<>();
-
 	private final ImsgSession session;
 
 	private final ImsgChannel channel;
@@ -100,11 +97,6 @@ final class SessionWorkQueue {
 		this.idle = idle;
 		this.budget = channel.options().effectiveBudget();
 		this.pauseBytes = channel.options().writeQueueLimit();
-	}
-
-	/** Whether the calling thread is running handler tasks. */
-	static boolean onHandlerThread() {
-		return ON_HANDLER_THREAD.get() != null;
 	}
 
 	/**
@@ -204,28 +196,22 @@ final class SessionWorkQueue {
 				}
 				resumeIfDrained();
 			}
-			ON_HANDLER_THREAD.set(Boolean.TRUE);
-			try {
-				Runnable task;
-				while ((task = this.batch.poll()) != null) {
-					Imsg message = this.batchMessages.remove();
-					if (this.discarded) {
-						// closed by the budget, which was given these bytes back already
-						message.close();
-						done(message);
-						continue;
-					}
-					try {
-						task.run();
-					}
-					catch (Throwable ex) {
-						// An Error (out of memory, say) must not end the drain: this session would never run again.
-						LOG.error("imsg handler task failed on " + this.session + "; the session goes on", ex);
-					}
+			Runnable task;
+			while ((task = this.batch.poll()) != null) {
+				Imsg message = this.batchMessages.remove();
+				if (this.discarded) {
+					// closed by the budget, which was given these bytes back already
+					message.close();
+					done(message);
+					continue;
 				}
-			}
-			finally {
-				ON_HANDLER_THREAD.remove();
+				try {
+					task.run();
+				}
+				catch (Throwable ex) {
+					// An Error (out of memory, say) must not end the drain: this session would never run again.
+					LOG.error("imsg handler task failed on " + this.session + "; the session goes on", ex);
+				}
 			}
 		}
 	}
