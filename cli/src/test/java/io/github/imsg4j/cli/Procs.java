@@ -21,10 +21,16 @@ final class Procs {
 	private Procs() {
 	}
 
-	/** The command line that runs {@code imsg4j ARGS} in a new JVM with this test's class path. */
+	/**
+	 * The command line that runs {@code imsg4j ARGS} in a new JVM with this test's class path, native access
+	 * allowed as the command's launcher allows it (no restricted-method warning on Java 22+).
+	 */
 	static List<String> imsg4j(String... args) {
-		List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-				"-cp", System.getProperty("java.class.path"), Imsg4j.class.getName()));
+		List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+		if (Runtime.version().feature() >= 22) {
+			cmd.add("--enable-native-access=ALL-UNNAMED");
+		}
+		cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Imsg4j.class.getName()));
 		cmd.addAll(List.of(args));
 		return cmd;
 	}
