@@ -111,9 +111,9 @@ abstract sealed class ChannelReader permits LoopReader, CallerReader {
 	abstract void resume(int reason);
 
 	/**
-	 * After the channel was marked closed, on the loop: closes what was decoded and not delivered, and unties
-	 * delivered descriptors from the socket. Runs before the transport is closed; where another thread is reading
-	 * (caller reads), that thread does it as it leaves. {@link #stopped} completes when it is done.
+	 * After the channel was marked closed, on the loop: closes what was decoded and not delivered, and stops
+	 * counting delivered descriptors against the connection. Where another thread is reading (caller reads), that
+	 * thread does it as it leaves. {@link #stopped} completes when it is done.
 	 */
 	abstract void stop();
 
@@ -134,7 +134,7 @@ abstract sealed class ChannelReader permits LoopReader, CallerReader {
 	/** The work of {@link #stop()}, on the thread that reads (or the loop, when none is reading). */
 	final void releaseHeld() {
 		try {
-			this.fds.detachAllBeforeClose();
+			this.fds.stopCounting();
 			this.decoder.dispose();
 		}
 		finally {

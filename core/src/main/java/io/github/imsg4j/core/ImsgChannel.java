@@ -830,7 +830,7 @@ public final class ImsgChannel implements AutoCloseable {
 		}
 		// On the loop: the registration goes first (epoll_ctl names the number, which must still be this socket's),
 		// then what the reader holds, then the socket, whose number the transport gives back once no read or write
-		// in progress on another thread still uses it. The close future completes only then, so that whoever
+		// in progress on another thread still uses it (unties junixsocket's received descriptors first). The close future completes only then, so that whoever
 		// waits for it knows the descriptors are gone.
 		this.loop.execute(() -> {
 			Poller.Registration k = this.key;

@@ -1,16 +1,12 @@
 package io.github.imsg4j.core;
 
-import java.util.HashSet;
-import java.util.Set;
-
 import io.github.imsg4j.core.internal.HeldFd;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The descriptors a connection delivered and nobody has taken or closed yet: counted against the connection's
  * limit ({@link ChannelOptions#maxReceivedFds()}) and the shared budget until each {@link HeldFd} says it is
- * released, and, where the socket layer ties them to the socket (junixsocket), made independent of it before
- * the socket closes.
+ * released. (Where the socket layer ties them to the socket, junixsocket, its transport makes them independent
+ * before the socket closes: not this class's business.)
  *
  * <p>One scheme: this object's monitor guards everything. {@link #attach} runs on the reading thread;
  * {@link #released} on whichever thread takes or closes a descriptor (or the cleaner's).
@@ -26,12 +22,6 @@ final class ReceivedFds implements HeldFd.Holder {
 
 	/** Held descriptors, each reserved from {@link #budget}. */
 	private int held;
-
-	/**
-	 * Held descriptors that die with the socket unless untied first; made with the first (the FFM layer's never
-	 * are, so it never makes one).
-	 */
-	private @Nullable Set<HeldFd> tied;
 
 	/** {@link #attach} said {@link Attached#AT_LIMIT} and reading has not been resumed since. */
 	private boolean stopped;
@@ -63,14 +53,6 @@ final class ReceivedFds implements HeldFd.Holder {
 				return Attached.OVER_BUDGET;
 			}
 			this.held++;
-			if (fd.tiedToSocket()) {
-				Set<HeldFd> t = this.tied;
-				if (t == null) {
-					t = new HashSet<>(4);
-					this.tied = t;
-				}
-				t.add(fd);
-			}
 			atLimit = this.held >= this.limit;
 			this.stopped |= atLimit;
 		}
@@ -86,9 +68,6 @@ final class ReceivedFds implements HeldFd.Holder {
 			if (this.closed) {
 				return;
 			}
-			if (this.tied != null) {
-				this.tied.remove(fd);
-			}
 			this.held--;
 			this.budget.releaseFds(1);
 			resume = this.stopped && this.held <= this.limit / 2;
@@ -100,23 +79,12 @@ final class ReceivedFds implements HeldFd.Holder {
 	}
 
 	/**
-	 * On the loop, right before the socket closes: messages still holding a descriptor keep it, no longer counted
-	 * against this connection.
+	 * When the connection closes: messages still holding a descriptor keep it, no longer counted against this
+	 * connection or the budget.
 	 */
-	void detachAllBeforeClose() {
-		HeldFd[] holding;
-		synchronized (this) {
-			this.closed = true;
-			this.budget.releaseFds(this.held);
-			this.held = 0;
-			if (this.tied == null) {
-				return;
-			}
-			holding = this.tied.toArray(new HeldFd[0]);
-			this.tied = null;
-		}
-		for (HeldFd fd : holding) {
-			fd.untieFromSocket();
-		}
+	synchronized void stopCounting() {
+		this.closed = true;
+		this.budget.releaseFds(this.held);
+		this.held = 0;
 	}
 }

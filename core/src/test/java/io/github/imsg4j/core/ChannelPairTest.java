@@ -75,6 +75,36 @@ class ChannelPairTest {
 		}
 	}
 
+	/**
+	 * A message taken before its channel closed keeps its descriptor: the channel's close does not close it. On
+	 * junixsocket, which closes every received descriptor still registered with the socket, the transport makes it
+	 * independent first (in its release); on the FFM layer it was never tied. A real file is read through it after
+	 * the close, and OpenFds checks that nothing else stays open.
+	 */
+	@Test
+	void aDescriptorHeldByAMessageOutlivesItsChannelsClose() throws Exception {
+		Path file = Files.writeString(this.dir.resolve("kept"), "still here");
+		ChannelOptions options = ChannelOptions.defaults().withFdPassing(true);
+		Imsg held;
+		try (ImsgChannel.Pair pair = ImsgChannel.pair(options)) {
+			pair.first().compose(9, 0, 0, OutboundFd.openReadOnly(file), ByteBuffer.allocate(4));
+			pair.first().compose(9, 0, 0, OutboundFd.openReadOnly(file), ByteBuffer.allocate(4));
+			held = pair.second().receive(WAIT);
+			assertThat(held).isNotNull();
+			try (Imsg dropped = pair.second().receive(WAIT)) {
+				assertThat(dropped.hasFd()).isTrue(); // closed unread by try-with-resources
+			}
+			pair.second().abort();
+			assertThat(pair.second().closeFuture()).isDone();
+		}
+		try (Imsg m = held) {
+			FileDescriptor fd = m.takeFd();
+			try (FileInputStream in = new FileInputStream(fd)) {
+				assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("still here");
+			}
+		}
+	}
+
 	@Test
 	void fdRefusedWhenFdPassingIsOffAndTheMessageSaysSo() {
 		try (ImsgChannel.Pair pair = ImsgChannel.pair(ChannelOptions.defaults())) {

@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * {@code Cleaner} action of a message dropped without {@code close()}.
  *
  * <p>One scheme: this object's monitor guards its state, and is held while the descriptor is handed over, closed
- * or untied, so that those never overlap; holders are told after it is let go.
+ * or untied, so that those never overlap; holders are told after it is let go. Tied to its socket or not is the
+ * socket layer's business, not the holder's.
  */
 public abstract class HeldFd implements Runnable {
 
@@ -166,18 +167,11 @@ public abstract class HeldFd implements Runnable {
 	}
 
 	/**
-	 * @return whether the descriptor dies with the socket it came on unless {@link #untieFromSocket()} runs first
-	 *         (junixsocket keeps received descriptors registered with the socket)
+	 * Right before the socket it came on closes, for a socket layer whose received descriptors die with their
+	 * socket (junixsocket's, see {@code JunixTransport}): makes a still-held descriptor independent of it; if that
+	 * fails (out of descriptors), it is lost, as if it never came.
 	 */
-	public boolean tiedToSocket() {
-		return false;
-	}
-
-	/**
-	 * Right before the socket closes: makes a still-held descriptor independent of it. Only for
-	 * {@link #tiedToSocket()} ones; if that fails (out of descriptors), it is lost, as if it never came.
-	 */
-	public final synchronized void untieFromSocket() {
+	final synchronized void untieFromSocket() {
 		if (!this.gone && !untie()) {
 			this.gone = true;
 		}
@@ -210,7 +204,7 @@ public abstract class HeldFd implements Runnable {
 	 *
 	 * @return {@code false} when the descriptor is lost (and closed)
 	 */
-	protected boolean untie() {
+	boolean untie() {
 		return true;
 	}
 

@@ -8,7 +8,8 @@ import io.github.imsg4j.core.Fds;
 /**
  * A descriptor received through junixsocket, which keeps it registered with the socket and closes it when the
  * socket closes: duplicated (and the original closed) only when the application takes it, or when the socket
- * is about to close while a message still holds it. A message closed unread never pays for the copy.
+ * is about to close while a message still holds it. A message closed unread never pays for the copy. The transport
+ * knows every one it handed out that still depends on the socket, and unties them itself before it closes.
  */
 final class JunixHeldFd extends HeldFd {
 
@@ -25,23 +26,21 @@ final class JunixHeldFd extends HeldFd {
 	}
 
 	@Override
-	public boolean tiedToSocket() {
-		return true;
-	}
-
-	@Override
 	protected FileDescriptor handOver() throws IOException {
+		this.transport.forget(this);
 		return this.independent ? this.fd : this.transport.detach(this.fd);
 	}
 
 	/** Also unregisters it from the socket: closing needs no copy. */
 	@Override
 	protected void closeNow() {
+		this.transport.forget(this);
 		Fds.closeQuietly(this.fd);
 	}
 
 	@Override
-	protected boolean untie() {
+	boolean untie() {
+		this.transport.forget(this);
 		if (this.independent) {
 			return true;
 		}

@@ -44,6 +44,13 @@ final class JunixTransport implements Transport {
 	private final DescriptorLifetime lifetime = new DescriptorLifetime(this::release);
 
 	/**
+	 * Received descriptors handed out and still registered with the socket (neither taken, closed nor untied):
+	 * the release unties them before the channel closes. Guarded by its own monitor, never held while a
+	 * descriptor's monitor is taken.
+	 */
+	private final java.util.Set<JunixHeldFd> tied = new java.util.HashSet<>();
+
+	/**
 	 * Wraps a connected channel, reads its peer's credentials, and makes it non-blocking.
 	 *
 	 * @param channel a connected channel, owned by this transport from now on
@@ -131,12 +138,23 @@ final class JunixTransport implements Transport {
 		}
 		HeldFd[] held = new HeldFd[received.length];
 		int n = 0;
-		for (FileDescriptor fd : received) {
-			if (fd != null && fd.valid()) {
-				held[n++] = new JunixHeldFd(this, fd);
+		synchronized (this.tied) {
+			for (FileDescriptor fd : received) {
+				if (fd != null && fd.valid()) {
+					JunixHeldFd h = new JunixHeldFd(this, fd);
+					this.tied.add(h);
+					held[n++] = h;
+				}
 			}
 		}
 		return (n == held.length) ? held : java.util.Arrays.copyOf(held, n);
+	}
+
+	/** A received descriptor no longer depends on the socket: taken, closed or untied. */
+	void forget(JunixHeldFd fd) {
+		synchronized (this.tied) {
+			this.tied.remove(fd);
+		}
 	}
 
 	/**
@@ -203,8 +221,18 @@ final class JunixTransport implements Transport {
 		return this.lifetime.released();
 	}
 
-	/** Once no call is in progress after {@link #close()}. */
+	/**
+	 * Once no call is in progress after {@link #close()}: first the received descriptors that messages still hold
+	 * become independent of the socket (junixsocket closes those registered with it), then the channel closes.
+	 */
 	private void release() {
+		JunixHeldFd[] holding;
+		synchronized (this.tied) {
+			holding = this.tied.toArray(new JunixHeldFd[0]);
+		}
+		for (JunixHeldFd fd : holding) {
+			fd.untieFromSocket();
+		}
 		try {
 			this.channel.close();
 		}

@@ -30,9 +30,8 @@ public interface Transport extends Closeable {
 
 	/**
 	 * The descriptors that arrived with the last {@link #read}, each now held by the caller until it is taken or
-	 * closed through its {@link HeldFd}; none of them is closed by anyone else, the socket's close included,
-	 * provided the caller {@linkplain HeldFd#untieFromSocket() unties} those {@linkplain HeldFd#tiedToSocket()
-	 * tied to it} first.
+	 * closed through its {@link HeldFd}; none of them is closed by anyone else, the socket's close included (a
+	 * layer whose received descriptors die with the socket makes the held ones independent first).
 	 *
 	 * @return the descriptors in arrival order; empty when none came, or once the transport is closing (it
 	 *         closes those itself)
