@@ -39,8 +39,11 @@ final class CoreOptions {
 				.withWireFormat(c.getWire())
 				.withMaxMessageSize((int) Math.min(Integer.MAX_VALUE, c.getMaxMessageSize().toBytes()))
 				.withFdPassing(c.isFdPassing())
-				.withWriteQueueLimit(c.getWriteQueueLimit().toBytes())
-				.withSendTimeout(c.getSendTimeout());
+				.withWriteQueueLimit(c.getWriteQueueLimit().toBytes());
+			if (c instanceof ImsgProperties.Outgoing o) {
+				return options.withSendTimeout(o.getSendTimeout());
+			}
+			// sends to an endpoint's peers never wait (ImsgSession): the core's send timeout is left at its default
 			return (c instanceof ImsgProperties.Endpoint ep) ? options.withMaxReceivedFds(ep.getMaxReceivedFds())
 					: options;
 		});

@@ -99,7 +99,7 @@ public class ImsgProperties implements InitializingBean {
 		for (Map.Entry<String, Endpoint> e : this.endpoints.entrySet()) {
 			String prefix = "imsg.endpoints." + e.getKey();
 			Endpoint ep = e.getValue();
-			checkConnection(prefix, ep, !ep.isActivated());
+			checkConnection(prefix, ep, ep.getPath(), !ep.isActivated());
 			String other = (ep.getPath() != null) ? paths.putIfAbsent(ep.getPath().toAbsolutePath().normalize(), prefix)
 					: null;
 			if (other != null) {
@@ -121,7 +121,7 @@ public class ImsgProperties implements InitializingBean {
 		for (Map.Entry<String, Client> e : this.clients.entrySet()) {
 			String prefix = "imsg.clients." + e.getKey();
 			Client c = e.getValue();
-			checkConnection(prefix, c, c.getInheritedFd() == null);
+			checkConnection(prefix, c, c.getPath(), c.getInheritedFd() == null);
 			if (c.getInheritedFd() != null && c.getInheritedFd() < 0) {
 				throw new InvalidImsgPropertyException(prefix + ".inherited-fd", c.getInheritedFd(),
 						"a descriptor number (3 for a child started as OpenBSD's proc.c starts them)");
@@ -140,7 +140,7 @@ public class ImsgProperties implements InitializingBean {
 		for (Map.Entry<String, ChildProcess> e : this.processes.entrySet()) {
 			String prefix = "imsg.processes." + e.getKey();
 			ChildProcess p = e.getValue();
-			checkConnection(prefix, p, false);
+			CoreOptions.channel(prefix, p);
 			CoreOptions.child(prefix, p);
 			positiveDuration(prefix + ".stop-grace-period", p.getStopGracePeriod());
 			checkBackoff(prefix + ".restart", p.getRestart());
@@ -171,11 +171,11 @@ public class ImsgProperties implements InitializingBean {
 		}
 	}
 
-	private static void checkConnection(String prefix, Connection c, boolean pathRequired) {
-		if (pathRequired && c.getPath() == null) {
+	private static void checkConnection(String prefix, Connection c, @Nullable Path path, boolean pathRequired) {
+		if (pathRequired && path == null) {
 			throw new InvalidImsgPropertyException(prefix + ".path", null, "the socket's file system path");
 		}
-		CoreOptions.socketPath(prefix, c.getPath());
+		CoreOptions.socketPath(prefix, path);
 		CoreOptions.channel(prefix, c);
 	}
 
@@ -219,11 +219,12 @@ public class ImsgProperties implements InitializingBean {
 		}
 	}
 
-	/** What server endpoints and clients share: where, which wire generation, how big, how much to queue. */
+	/**
+	 * What every connection shares, endpoints, clients and processes alike: which wire generation, how big, how much
+	 * to queue. A setting only some of them use lives in theirs (the socket's path, how long a send waits), so that
+	 * no property exists that does nothing.
+	 */
 	public abstract static class Connection {
-
-		/** The UNIX socket's file system path. */
-		private @Nullable Path path;
 
 		/**
 		 * Wire generation: classic (u16 len + flags; OpenBSD {@literal <=} 7.6, tmux {@literal <=} 3.5) or current
@@ -243,22 +244,13 @@ public class ImsgProperties implements InitializingBean {
 		/** Most bytes queued for sending on one connection before senders wait (then fail) or are refused. */
 		private DataSize writeQueueLimit = DataSize.ofMegabytes(4);
 
-		/** How long a send waits for room in a full write queue before failing; 0 fails at once. */
-		private Duration sendTimeout = Duration.ofSeconds(30);
-
-		public @Nullable Path getPath() {
-			return this.path;
-		}
-
 		/**
-		 * Takes the path as text, so that it binds as a file-system path in every kind of application: bound to
-		 * a {@code Path}, Spring would resolve it through the application's resource loader, and a servlet
+		 * Takes a path as text, so that it binds as a file-system path in every kind of application: bound to a
+		 * {@code Path}, Spring would resolve it through the application's resource loader, and a servlet
 		 * container's refuses {@code ..} above its root.
-		 *
-		 * @param path the socket's path, relative to the working directory or absolute
 		 */
-		public void setPath(@Nullable String path) {
-			this.path = (path == null || path.isEmpty()) ? null : Path.of(path);
+		static @Nullable Path toPath(@Nullable String path) {
+			return (path == null || path.isEmpty()) ? null : Path.of(path);
 		}
 
 		public WireFormat getWire() {
@@ -292,6 +284,16 @@ public class ImsgProperties implements InitializingBean {
 		public void setWriteQueueLimit(DataSize writeQueueLimit) {
 			this.writeQueueLimit = writeQueueLimit;
 		}
+	}
+
+	/**
+	 * A connection this application opened to a daemon it chose, a client or a process: sends to it wait for room
+	 * (sends to an endpoint's peers never do, so endpoints have no such setting).
+	 */
+	public abstract static class Outgoing extends Connection {
+
+		/** How long a send waits for room in a full write queue before failing; 0 fails at once. */
+		private Duration sendTimeout = Duration.ofSeconds(30);
 
 		public Duration getSendTimeout() {
 			return this.sendTimeout;
@@ -304,6 +306,9 @@ public class ImsgProperties implements InitializingBean {
 
 	/** A listening endpoint: {@code imsg.endpoints.<name>.*}. */
 	public static class Endpoint extends Connection {
+
+		/** The UNIX socket's file system path. */
+		private @Nullable Path path;
 
 		/**
 		 * Permissions of the socket file, in octal ("0600", "0660"); set before anyone can connect. Empty gives
@@ -325,6 +330,15 @@ public class ImsgProperties implements InitializingBean {
 
 		/** With activated: the socket's FileDescriptorName= in the socket unit; unset when systemd passes exactly one. */
 		private @Nullable String activatedName;
+
+		public @Nullable Path getPath() {
+			return this.path;
+		}
+
+		/** @param path the socket's path, relative to the working directory or absolute (see {@link Connection#toPath}) */
+		public void setPath(@Nullable String path) {
+			this.path = toPath(path);
+		}
 
 		public boolean isActivated() {
 			return this.activated;
@@ -525,7 +539,10 @@ public class ImsgProperties implements InitializingBean {
 	}
 
 	/** An outbound connection: {@code imsg.clients.<name>.*}. */
-	public static class Client extends Connection {
+	public static class Client extends Outgoing {
+
+		/** The UNIX socket's file system path. */
+		private @Nullable Path path;
 
 		/** How long one connection attempt may take. */
 		private Duration connectTimeout = Duration.ofSeconds(5);
@@ -539,6 +556,15 @@ public class ImsgProperties implements InitializingBean {
 		 * reconnected.
 		 */
 		private @Nullable Integer inheritedFd;
+
+		public @Nullable Path getPath() {
+			return this.path;
+		}
+
+		/** @param path the socket's path, relative to the working directory or absolute (see {@link Connection#toPath}) */
+		public void setPath(@Nullable String path) {
+			this.path = toPath(path);
+		}
 
 		public @Nullable Integer getInheritedFd() {
 			return this.inheritedFd;
@@ -726,7 +752,7 @@ public class ImsgProperties implements InitializingBean {
 		}
 	}
 
-	public static class ChildProcess extends Connection {
+	public static class ChildProcess extends Outgoing {
 
 		/** The program: a path, or a name looked up in PATH. */
 		private @Nullable String command;

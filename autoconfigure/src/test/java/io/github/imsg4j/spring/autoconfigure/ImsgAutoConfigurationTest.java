@@ -115,6 +115,28 @@ class ImsgAutoConfigurationTest {
 		}
 	}
 
+	/**
+	 * A setting that would do nothing is no property at all: sends to an endpoint's peers never wait, and a process
+	 * is reached through its socket pair, not a path. Setting either stops start-up like any unknown key.
+	 */
+	@Test
+	void settingsThatWouldDoNothingAreNotProperties() {
+		Path sock = this.dir.resolve("d.sock");
+		for (String dead : new String[] { "imsg.endpoints.e.send-timeout=5s", "imsg.processes.p.path=/tmp/x.sock" }) {
+			this.runner.withPropertyValues("imsg.endpoints.e.path=" + sock, "imsg.processes.p.command=/bin/true", dead)
+				.run((context) -> {
+					assertThat(context).hasFailed();
+					org.springframework.boot.diagnostics.FailureAnalysis analysis = new UnknownImsgPropertyFailureAnalyzer()
+						.analyze(context.getStartupFailure());
+					assertThat(analysis).isNotNull();
+					assertThat(analysis.getDescription()).contains("Unknown property '" + dead.substring(0, dead.indexOf('=')) + "'");
+				});
+		}
+		assertThat(UnknownImsgPropertyFailureAnalyzer.known()).contains("imsg.clients.<name>.send-timeout",
+				"imsg.processes.<name>.send-timeout", "imsg.endpoints.<name>.path", "imsg.clients.<name>.path")
+			.doesNotContain("imsg.endpoints.<name>.send-timeout", "imsg.processes.<name>.path");
+	}
+
 	@Test
 	void imsgEnabledFalseLeavesEverythingOut() {
 		this.runner.withPropertyValues("imsg.enabled=false", "imsg.endpoints.off.path=" + this.dir.resolve("off.sock"))
@@ -174,7 +196,6 @@ class ImsgAutoConfigurationTest {
 			"imsg.endpoints.e.max-connections | -1 | imsg.endpoints.e.max-connections | -1",
 			"imsg.endpoints.e.idle-timeout | 0s | a positive duration | PT0S",
 			"imsg.endpoints.e.write-queue-limit | 1KB | at least max-message-size | 1024B",
-			"imsg.endpoints.e.send-timeout | -1s | imsg.endpoints.e.send-timeout | PT-1S",
 			"imsg.endpoints.e.auth.allow-users[0] | no-such-user-imsg4j | the name of an existing user | no-such-user-imsg4j",
 			"imsg.endpoints.e.auth.allow-groups[0] | no-such-group-imsg4j | the name of an existing group | no-such-group-imsg4j",
 			"imsg.endpoints.e.auth.allow-uids[0] | -5 | imsg.endpoints.e.auth.allow-uids[0] | -5",
