@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * application holds ({@link ImsgChannel#holdReceived}) make their connection stop reading instead.
  *
  * <p>Channels use {@link #shared()} unless {@link ChannelOptions#budget()} names another. Thread-safe and
- * lock-free.
+ * lock-free. Every reservation has an owner the eviction scan can see (a channel's write queue, inbox or held
+ * messages), which is why reserving and releasing are the core's own: an application books what it keeps through
+ * {@link ImsgChannel#holdReceived}, on the connection the bytes came from.
  */
 public final class ImsgBudget {
 
@@ -113,7 +115,7 @@ public final class ImsgBudget {
 	 * @param n bytes, not negative
 	 * @return {@code false}, reserving nothing, when they would go over the budget
 	 */
-	public boolean tryReserveBytes(long n) {
+	boolean tryReserveBytes(long n) {
 		long used;
 		do {
 			used = this.bytes.get();
@@ -141,7 +143,7 @@ public final class ImsgBudget {
 	 *
 	 * @param n bytes
 	 */
-	public void releaseBytes(long n) {
+	void releaseBytes(long n) {
 		if (n != 0) {
 			this.bytes.addAndGet(-n);
 		}
@@ -152,7 +154,7 @@ public final class ImsgBudget {
 	 *
 	 * @return {@code false}, reserving nothing, when it would go over the budget
 	 */
-	public boolean tryReserveFd() {
+	boolean tryReserveFd() {
 		int used;
 		do {
 			used = this.fds.get();
@@ -169,7 +171,7 @@ public final class ImsgBudget {
 	 *
 	 * @param n how many
 	 */
-	public void releaseFds(int n) {
+	void releaseFds(int n) {
 		if (n != 0) {
 			this.fds.addAndGet(-n);
 		}
