@@ -38,8 +38,8 @@ import org.jspecify.annotations.Nullable;
  * channel only.
  *
  * <p>This class is the public face; the work is done by a {@link ChannelSender} (the write queue and its lock,
- * any thread) and a {@link ChannelReader} (the loop's or the caller's thread), with {@link ChannelInbox} and {@link ReceivedFds}
- * for what waits to be taken.
+ * any thread) and a {@link ChannelReader} (the loop's or the caller's thread), with {@link ChannelInbox} and
+ * {@link ReceivedFds} for what waits to be taken.
  */
 public final class ImsgChannel implements AutoCloseable {
 
@@ -135,7 +135,7 @@ public final class ImsgChannel implements AutoCloseable {
 	static ImsgChannel open(Transport transport, ChannelOptions options, @Nullable ImsgListener listener,
 			String origin) {
 		if (options.callerReads() && listener != null) {
-			closeQuietly(transport);
+			transport.close();
 			checkCallerReads(options, true);
 		}
 		ImsgChannel channel = new ImsgChannel(transport, options, listener, origin);
@@ -830,8 +830,8 @@ public final class ImsgChannel implements AutoCloseable {
 		}
 		// On the loop: the registration goes first (epoll_ctl names the number, which must still be this socket's),
 		// then what the reader holds, then the socket, whose number the transport gives back once no read or write
-		// in progress on another thread still uses it (unties junixsocket's received descriptors first). The close future completes only then, so that whoever
-		// waits for it knows the descriptors are gone.
+		// in progress on another thread still uses it (junixsocket's received descriptors untied first). The close
+		// future completes only then, so that whoever waits for it knows the descriptors are gone.
 		this.loop.execute(() -> {
 			Poller.Registration k = this.key;
 			if (k != null) {

@@ -287,7 +287,7 @@ public final class ImsgServer implements AutoCloseable {
 			listener = null;
 		}
 		if (listener == null) {
-			ImsgChannel.closeQuietly(transport);
+			transport.close();
 			return;
 		}
 		ImsgChannel.open(transport, this.options, listener, this.path.toString());
